@@ -1,0 +1,281 @@
+r"""f-GAN Section 4: fit one Gaussian to a 1-D mixture under every divergence.
+
+Q_θ = μ + σ z, z ~ N(0, 1), is trained against an MLP critic (2×64 tanh) with
+the single-step gradient method of f-GAN (Algorithm 1: critic and model
+updated at once from one batch of 1024 data points and 1024 samples), and
+compared with the exact best fit (μ*, σ*) = argmin D_f(P||Q_θ), found by
+numerical integration and Nelder–Mead. `mle` is the same step with no critic;
+its best fit is the KL one (moment matching).
+
+Reproduce (about 90 s on a 2-core CPU):
+
+  python -m experiments.fit_gaussian_mixture --workdir=/tmp/fit_gaussian_mixture
+
+Expected on the default mixture 0.7·N(-1, 0.5²) + 0.3·N(1.2, 1²): every
+learned (μ̂, σ̂) within 0.1 of (μ*, σ*), most within 0.03; mode-covering kl
+(μ* -0.34, σ* 1.22) and pearson (σ* 1.29) against mode-seeking reverse_kl
+(-0.82, 0.66), neyman (-0.91, 0.57) and total_variation (-0.86, 0.68); and
+F̂ ≤ D_f(P||Q*) up to Monte Carlo noise. Another mixture:
+
+  python -m experiments.fit_gaussian_mixture --mixture_weights=0.75,0.25 \
+      --mixture_means=-0.8,1.5 --mixture_stds=0.6,0.9 --divergences=kl,reverse_kl
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import app, flags, logging
+
+from gdiv import divergences, training
+from gdiv.data import GaussianMixture
+from gdiv.evaluation import best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid
+from gdiv.models import Gaussian, MLPCritic
+from gdiv.workdir import Workdir
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("divergences", ["all"], "Comma list of registered divergences, or 'all'.")
+flags.DEFINE_list("mixture_weights", ["0.7", "0.3"], "Mixture weights P (sum to 1).")
+flags.DEFINE_list("mixture_means", ["-1.0", "1.2"], "Component means.")
+flags.DEFINE_list("mixture_stds", ["0.5", "1.0"], "Component standard deviations (> 0).")
+flags.DEFINE_integer("steps", 10_000, "Training steps per divergence.", lower_bound=1)
+flags.DEFINE_integer("batch_size", 1024, "Data points and model samples per step (paper: 1024).",
+                     lower_bound=1)
+flags.DEFINE_float("learning_rate", 0.01, "Model step size (paper: 0.01, plain gradient step).")
+flags.DEFINE_float("critic_learning_rate", 0.03,
+                   "Critic step size (plain gradient). The paper uses 0.01 for both; 0.03 lets the "
+                   "critic track the model within the default step budget.")
+flags.DEFINE_list("critic_hidden", ["64", "64"], "Critic hidden widths (paper: 64,64, tanh).")
+flags.DEFINE_integer("n_critic", 1, "Critic updates per model update (alternating scheme only).",
+                     lower_bound=1)
+flags.DEFINE_enum("scheme", "simultaneous", training.SCHEMES,
+                  "simultaneous = f-GAN Algorithm 1; alternating = n_critic critic steps first.")
+flags.DEFINE_enum("generator_loss", "saddle", training.GENERATOR_LOSSES,
+                  "saddle minimises F itself (its fixed point is the D_f minimiser).")
+flags.DEFINE_integer("seed", 0, "PRNG seed.")
+flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
+                     lower_bound=1)
+flags.DEFINE_string("workdir", "runs/fit_gaussian_mixture", "Output directory.")
+
+LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
+
+
+def _floats(values: Sequence[str], name: str) -> list[float]:
+  try:
+    return [float(v) for v in values]
+  except ValueError:
+    raise flags.ValidationError(f"--{name} must be a comma list of numbers; got {','.join(values)}.")
+
+
+def mixture_from_flags(flag_values) -> GaussianMixture:
+  """The target P from the --mixture_* flags (raises flags.ValidationError)."""
+  try:
+    return GaussianMixture.create(_floats(flag_values["mixture_weights"], "mixture_weights"),
+                                  _floats(flag_values["mixture_means"], "mixture_means"),
+                                  _floats(flag_values["mixture_stds"], "mixture_stds"))
+  except ValueError as e:
+    raise flags.ValidationError(str(e)) from None
+
+
+def divergence_names(requested: Sequence[str]) -> list[str]:
+  """Expand 'all' and check every name is registered."""
+  if list(requested) == ["all"]:
+    return divergences.names()
+  for name in requested:
+    divergences.get(name)  # raises with the list of known names
+  return list(requested)
+
+
+def _validate_divergences(requested) -> bool:
+  try:
+    divergence_names(requested)
+  except ValueError as e:
+    raise flags.ValidationError(str(e)) from None
+  return True
+
+
+def _validate_mixture(flag_values) -> bool:
+  mixture = mixture_from_flags(flag_values)
+  if mixture.dim != 1:
+    raise flags.ValidationError("This study fits 1-D mixtures: give one mean per component.")
+  return True
+
+
+flags.register_validator("divergences", _validate_divergences)
+flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
+                                     _validate_mixture)
+flags.register_validator("learning_rate", lambda v: v > 0, "--learning_rate must be > 0.")
+flags.register_validator("critic_learning_rate", lambda v: v > 0, "--critic_learning_rate must be > 0.")
+
+
+def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
+              learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
+              critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
+              scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
+              log_every: int = 500, log_fn=None) -> dict:
+  """Train Q_θ = N(μ, σ²) on `mixture` under one divergence; returns the fit.
+
+  Returns mu, sigma, the divergence's estimate averaged over the last host
+  call (`estimate`, with its standard error `estimate_se` across those steps),
+  and steps/s. `log_fn(record)` receives one record per host call.
+  """
+  divergence = divergences.get(divergence_name)
+  model = Gaussian(dim=1)
+  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
+  trainer = training.make_trainer(
+      model, divergence, model_optimizer=optax.sgd(learning_rate), critic=critic,
+      critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
+      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
+  sample_data = lambda key: mixture.sample(key, batch_size)
+  state = trainer.init(jax.random.key(seed), jnp.zeros((batch_size, 1)))
+
+  chunks = [log_every] * (steps // log_every) + ([steps % log_every] if steps % log_every else [])
+  loops = {n: jax.jit(training.make_train_loop(trainer.step, sample_data, n)) for n in set(chunks)}
+  start, done = time.perf_counter(), 0
+  for n in chunks:
+    state, metrics = loops[n](state)
+    metrics = jax.device_get(metrics)
+    training.check_finite(metrics, divergence_name, done)
+    done += n
+    mu, sigma = _mu_sigma(state.model_params)
+    if log_fn is not None:
+      log_fn({"divergence": divergence_name, "step": done, "mu": mu, "sigma": sigma,
+              **{k: float(np.mean(v)) for k, v in metrics.items()}})
+  seconds = time.perf_counter() - start
+  last = np.asarray(metrics[divergence.estimate_name], np.float64)
+  return {"mu": mu, "sigma": sigma, "estimate_name": divergence.estimate_name,
+          "estimate": float(last.mean()), "estimate_se": float(last.std() / math.sqrt(last.size)),
+          "steps_per_sec": steps / seconds, "params": state.model_params}
+
+
+def _mu_sigma(model_params) -> tuple[float, float]:
+  params = model_params["params"]
+  return float(params["mean"][0]), float(np.exp(params["log_scale"][0]))
+
+
+def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
+  """Compare a learned fit with the exact best fit; one row of results.json."""
+  # mle minimises KL(P||Q): its exact counterpart is the KL best fit.
+  exact_div = divergences.get("kl" if divergence_name == "mle" else divergence_name)
+  best_mu, best_sigma, best_value = best_gaussian_fit(exact_div, mixture, grid)
+  at_fit = exact_f_divergence(exact_div, mixture.log_prob,
+                              gaussian_log_density(fit["mu"], fit["sigma"]), grid)
+  row = {"mu": fit["mu"], "sigma": fit["sigma"], "best_fit_mu": best_mu,
+         "best_fit_sigma": best_sigma, "best_fit_divergence": best_value,
+         "divergence_at_fit": at_fit, "mu_error": abs(fit["mu"] - best_mu),
+         "sigma_error": abs(fit["sigma"] - best_sigma), "steps_per_sec": fit["steps_per_sec"]}
+  if fit["estimate_name"] == "variational_bound":
+    row["variational_estimate"] = fit["estimate"]
+    row["variational_estimate_se"] = fit["estimate_se"]
+    row["lower_bound_holds"] = bool(
+        fit["estimate"] <= best_value + LOWER_BOUND_SLACK_SE * fit["estimate_se"])
+  else:
+    row["variational_estimate"] = None  # maximum likelihood has no variational bound
+    row["nll"] = fit["estimate"]
+  return row
+
+
+def results_table(rows: dict, mixture: GaussianMixture, config: dict) -> str:
+  """results.md: the paper-style table."""
+  def num(v, fmt="{:.3f}"):
+    return "—" if v is None else fmt.format(v)
+
+  lines = [
+      "# Gaussian fit to a 1-D mixture (f-GAN, Section 4)", "",
+      "P = " + " + ".join(f"{w:g}·N({m:g}, {s:g}²)" for w, m, s in
+                          zip(mixture.weights, mixture.means[:, 0], mixture.stds[:, 0])),
+      f"Q_θ = μ + σz. {config['steps']} steps, batch {config['batch_size']} (data and samples), "
+      f"scheme {config['scheme']}, generator loss {config['generator_loss']}; model: gradient step "
+      f"{config['learning_rate']}; critic: MLP {'×'.join(map(str, config['critic_hidden']))} tanh, "
+      f"gradient step {config['critic_learning_rate']}, n_critic {config['n_critic']} "
+      "(the same critic settings for every divergence).", "",
+      "| divergence | μ̂ | σ̂ | μ* | σ* | abs(μ̂−μ*) | abs(σ̂−σ*) | F̂ | D_f(P‖Q*) | D_f(P‖Q̂) | F̂ ≤ D_f(P‖Q*) |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+  ]
+  for name, r in rows.items():
+    holds = {True: "yes", False: "**no**", None: "—"}[r.get("lower_bound_holds")]
+    lines.append(f"| {name} | {num(r['mu'])} | {num(r['sigma'])} | {num(r['best_fit_mu'])} | "
+                 f"{num(r['best_fit_sigma'])} | {num(r['mu_error'])} | {num(r['sigma_error'])} | "
+                 f"{num(r['variational_estimate'], '{:.4f}')} | {num(r['best_fit_divergence'], '{:.4f}')} | "
+                 f"{num(r['divergence_at_fit'], '{:.4f}')} | {holds} |")
+  lines += [
+      "", "(μ*, σ*) minimise D_f(P‖N(μ, σ²)) by quadrature (float64) and Nelder–Mead from every "
+      "mode. F̂ is the variational bound E_P[g_f(V)] − E_Q[f*(g_f(V))] averaged over the last "
+      f"{config['log_every']} steps; 'F̂ ≤ D_f(P‖Q*)' allows {LOWER_BOUND_SLACK_SE:g} standard "
+      "errors of Monte Carlo noise. `js` is 2·JSD (JSD = ½KL(P‖M) + ½KL(Q‖M)); `gan` is "
+      "2·JSD − log 4; `alpha` is the α-divergence with α = 1.5; the `mle` row is compared with the "
+      "KL best fit (moment matching) and has no variational bound (its NLL is in results.json).",
+  ]
+  return "\n".join(lines) + "\n"
+
+
+def plot_fits(path, mixture: GaussianMixture, rows: dict) -> None:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  lo = float(mixture.means.min() - 4 * mixture.stds.max())
+  hi = float(mixture.means.max() + 4 * mixture.stds.max())
+  x = np.linspace(lo, hi, 1000)
+  fig, ax = plt.subplots(figsize=(8, 4.5))
+  ax.fill_between(x, np.exp(np.asarray(mixture.log_prob(jnp.asarray(x[:, None])))), color="0.85",
+                  label="P (data)")
+  colors = plt.cm.tab20(np.linspace(0, 1, max(len(rows), 2)))
+  for color, (name, r) in zip(colors, rows.items()):
+    q = np.exp(-0.5 * ((x - r["mu"]) / r["sigma"]) ** 2) / (r["sigma"] * math.sqrt(2 * math.pi))
+    ax.plot(x, q, lw=1.5, color=color, label=f"{name} (μ̂={r['mu']:.2f}, σ̂={r['sigma']:.2f})")
+  ax.set_xlabel("x")
+  ax.set_ylabel("density")
+  ax.set_title("Learned Gaussian fits Q̂ under each divergence")
+  ax.legend(fontsize=7, ncol=2)
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  mixture = mixture_from_flags({n: FLAGS[n].value for n in
+                                ("mixture_weights", "mixture_means", "mixture_stds")})
+  names = divergence_names(FLAGS.divergences)
+  config = {
+      "divergences": names, "mixture_weights": mixture.weights, "mixture_means": mixture.means[:, 0],
+      "mixture_stds": mixture.stds[:, 0], "steps": FLAGS.steps, "batch_size": FLAGS.batch_size,
+      "learning_rate": FLAGS.learning_rate, "critic_learning_rate": FLAGS.critic_learning_rate,
+      "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "n_critic": FLAGS.n_critic,
+      "scheme": FLAGS.scheme, "generator_loss": FLAGS.generator_loss, "seed": FLAGS.seed,
+      "log_every": FLAGS.log_every, "backend": jax.default_backend(),
+  }
+  workdir = Workdir(FLAGS.workdir)
+  workdir.write_json("config.json", config)
+  grid = integration_grid(mixture)
+  train_kwargs = {k: config[k] for k in ("steps", "batch_size", "learning_rate",
+                                         "critic_learning_rate", "critic_hidden", "n_critic",
+                                         "scheme", "generator_loss", "seed", "log_every")}
+  rows, samples = {}, []
+  for name in names:
+    fit = train_fit(name, mixture, log_fn=workdir.log_metrics, **train_kwargs)
+    rows[name] = study_row(name, mixture, fit, grid)
+    logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, fit["mu"], fit["sigma"],
+                 rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
+    samples.append(Gaussian(dim=1).apply(fit["params"], jax.random.key(FLAGS.seed + 1), 1000,
+                                         method="sample"))
+  workdir.write_json("results.json", rows)
+  table = results_table(rows, mixture, config)
+  workdir.write_text("results.md", table)
+  workdir.save_samples(np.stack(samples), divergences=np.asarray(names))
+  plot_fits(workdir.path / "fits.png", mixture, rows)
+  print(table)
+  print(f"Wrote {workdir.path}/: config.json, metrics.jsonl, results.json, results.md, "
+        "samples.npz, fits.png")
+
+
+if __name__ == "__main__":
+  app.run(main)

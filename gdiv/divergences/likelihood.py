@@ -1,0 +1,41 @@
+"""Maximum likelihood: KL(P||Q) through the model's log-density.
+
+  KL(P||Q) = E_P[log p(x)] - E_P[log q(x)] = -H(P) + NLL(Q),
+
+so minimising the negative log-likelihood NLL = -E_P[log q(x)] minimises
+KL(P||Q) without a critic; H(P) is a constant the model cannot change. For
+latent-variable models log q(x) is replaced by a lower bound (the ELBO), and
+the NLL reported is then an upper bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from gdiv.divergences.base import Evaluations
+
+
+@dataclasses.dataclass(frozen=True)
+class MaximumLikelihood:
+  """Minimise -E_P[log q(x)]; needs `log_prob`, no critic, no sample gradients."""
+
+  name: str = "mle"
+  needs_critic = False
+  needs_log_prob = True
+  needs_sample_gradients = False
+  estimate_name = "nll"
+
+  def critic_loss(self, ev: Evaluations) -> jax.Array:
+    raise TypeError("maximum likelihood has no critic")
+
+  def model_loss(self, ev: Evaluations) -> jax.Array:
+    return -jnp.mean(ev.log_q_real)
+
+  def estimate(self, ev: Evaluations) -> jax.Array:
+    return -jnp.mean(ev.log_q_real)
+
+
+MLE = MaximumLikelihood()

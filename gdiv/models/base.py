@@ -1,0 +1,39 @@
+"""What a model family declares, and the checks the step makes with it.
+
+A model family is a Flax module over data of shape (batch, dim) with
+`sample(key, n)` and, for explicit models, `log_prob(x)`. Two class
+attributes say what it can do:
+
+  has_log_prob: log q(x) is available (likelihood objectives need it);
+  differentiable_samples: `sample` is reparameterised, x = h_θ(ε), so
+    gradients reach θ through samples (adversarial objectives need it).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import flax.linen as nn
+
+
+class Model(nn.Module):
+  """Base of model families: `dim` is the data dimension."""
+
+  dim: int
+  has_log_prob: ClassVar[bool] = False
+  differentiable_samples: ClassVar[bool] = True
+
+  def sample(self, key, n: int):
+    raise NotImplementedError
+
+  def log_prob(self, x):
+    raise NotImplementedError(f"{type(self).__name__} is implicit: it has no log_prob.")
+
+
+def check_data_shape(model: Model, x, what: str = "data") -> None:
+  """Raise a clear error unless x has shape (batch, model.dim)."""
+  shape = tuple(x.shape)
+  if len(shape) != 2 or shape[1] != model.dim:
+    raise ValueError(f"{type(model).__name__} models {model.dim}-dimensional points and expects {what} "
+                     f"of shape (batch, {model.dim}); got shape {shape}. Reshape the data, or build "
+                     f"the model with dim={shape[-1] if shape else '...'}.")

@@ -1,0 +1,59 @@
+"""Multilayer perceptrons: an implicit generator and a critic."""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar, Sequence
+
+import flax.linen as nn
+import jax
+
+from gdiv.models.base import Model
+
+ACTIVATIONS: dict[str, Callable] = {"tanh": nn.tanh, "relu": nn.relu, "leaky_relu": nn.leaky_relu,
+                                    "elu": nn.elu}
+
+
+def _activation(name: str) -> Callable:
+  if name not in ACTIVATIONS:
+    raise ValueError(f"Unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}.")
+  return ACTIVATIONS[name]
+
+
+class MLP(nn.Module):
+  """Dense layers of the given widths with an activation between them."""
+
+  widths: Sequence[int]
+  activation: str = "relu"
+
+  @nn.compact
+  def __call__(self, x):
+    act = _activation(self.activation)
+    for width in self.widths[:-1]:
+      x = act(nn.Dense(width)(x))
+    return nn.Dense(self.widths[-1])(x)
+
+
+class MLPGenerator(Model):
+  """Implicit generator x = G_θ(z), z ~ N(0, I_latent_dim); no log_prob."""
+
+  hidden: Sequence[int] = (64, 64)
+  latent_dim: int = 2
+  activation: str = "relu"
+  has_log_prob: ClassVar[bool] = False
+  differentiable_samples: ClassVar[bool] = True
+
+  @nn.compact
+  def sample(self, key, n: int):
+    z = jax.random.normal(key, (n, self.latent_dim))
+    return MLP((*self.hidden, self.dim), self.activation)(z)
+
+
+class MLPCritic(nn.Module):
+  """Raw critic V_ω(x) ∈ ℝ, shape (batch,); the divergence applies g_f."""
+
+  hidden: Sequence[int] = (64, 64)
+  activation: str = "tanh"
+
+  @nn.compact
+  def __call__(self, x):
+    return MLP((*self.hidden, 1), self.activation)(x)[..., 0]

@@ -1,0 +1,229 @@
+"""The one training step shared by every divergence, and the scan loop.
+
+`make_trainer` closes over the static choices (model, critic, divergence,
+optimizers, n_critic, update scheme, generator loss) and returns pure
+functions of one pytree `TrainState`:
+
+  init(key, example_batch) -> state
+  step(state, batch)       -> (state, metrics)
+
+Nothing in `step` touches the host, so it can be jit-compiled once, `vmap`ped
+over seeds or hyper-parameters that do not change shapes, and sharded over
+devices. Maximum likelihood is the same step with an empty critic.
+
+Update schemes (the critic maximises the divergence's bound, the model
+minimises it):
+  "alternating":  n_critic critic updates, then one model update on fresh
+                  model samples (GAN / WGAN practice);
+  "simultaneous": one gradient evaluation at the same samples updates both
+                  (f-GAN, Algorithm 1, the single-step gradient method).
+Generator losses: "saddle" minimises the critic's objective itself (its fixed
+point is the divergence minimiser); "non_saturating" maximises E_Q[g_f(V(x))]
+(f-GAN Sec. 3.2; stronger early gradients, but a different fixed point for
+some divergences, reverse KL among them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gdiv import divergences as divergences_lib
+from gdiv.divergences import Divergence, Evaluations
+from gdiv.models import Model, check_data_shape
+
+SCHEMES = ("alternating", "simultaneous")
+GENERATOR_LOSSES = ("saddle", "non_saturating")
+
+
+class TrainState(NamedTuple):
+  """Everything a run carries from step to step; one pytree."""
+
+  step: jax.Array
+  key: jax.Array
+  model_params: Any
+  model_opt_state: Any
+  critic_params: Any
+  critic_opt_state: Any
+
+
+class Trainer(NamedTuple):
+  """Pure functions built by `make_trainer`; jit them where they are called."""
+
+  init: Callable[[jax.Array, jax.Array], TrainState]
+  step: Callable[[TrainState, jax.Array], tuple[TrainState, dict]]
+  divergence: Divergence
+
+
+def check_pairing(model: Model, divergence: Divergence, critic: nn.Module | None) -> None:
+  """Raise a clear error if `model`, `divergence` and `critic` cannot work together."""
+  model_name, div_name = type(model).__name__, divergence.name
+  if divergence.needs_log_prob and not model.has_log_prob:
+    raise ValueError(f"Divergence {div_name!r} needs the model density log q(x), but {model_name} "
+                     "is an implicit model with no log_prob. Train it with a critic-based divergence "
+                     "(e.g. 'js', 'kl', 'gan'), or use an explicit model such as Gaussian.")
+  if divergence.needs_sample_gradients and not model.differentiable_samples:
+    raise ValueError(f"Divergence {div_name!r} trains the model through its samples, but "
+                     f"{model_name}'s samples are not differentiable. Use 'mle' or a "
+                     "reparameterised model.")
+  if divergence.needs_critic and critic is None:
+    raise ValueError(f"Divergence {div_name!r} is estimated by a critic: pass critic=..., "
+                     "e.g. gdiv.models.MLPCritic().")
+  if not divergence.needs_critic and critic is not None:
+    raise ValueError(f"Divergence {div_name!r} uses no critic: drop the critic argument.")
+
+
+def _check_options(divergence: Divergence, n_critic: int, scheme: str, generator_loss: str,
+                   critic_optimizer) -> None:
+  if scheme not in SCHEMES:
+    raise ValueError(f"Unknown update scheme {scheme!r}; choose one of {', '.join(SCHEMES)}.")
+  if generator_loss not in GENERATOR_LOSSES:
+    raise ValueError(f"Unknown generator loss {generator_loss!r}; choose one of "
+                     f"{', '.join(GENERATOR_LOSSES)}.")
+  if not divergence.needs_critic:
+    if generator_loss != "saddle":
+      raise ValueError(f"generator_loss={generator_loss!r} applies to critic-based divergences "
+                       f"only; {divergence.name!r} has no critic: use 'saddle'.")
+    return
+  if critic_optimizer is None:
+    raise ValueError(f"Divergence {divergence.name!r} trains a critic: pass critic_optimizer=..., "
+                     "e.g. optax.adam(1e-3).")
+  if not isinstance(n_critic, int) or n_critic < 1:
+    raise ValueError(f"n_critic must be an integer ≥ 1 for a critic-based divergence; got {n_critic!r}.")
+  if scheme == "simultaneous" and n_critic != 1:
+    raise ValueError(f"The simultaneous scheme updates critic and model once per step: "
+                     f"use n_critic=1 (got {n_critic}) or scheme='alternating'.")
+  if generator_loss == "non_saturating" and not hasattr(divergence, "non_saturating_model_loss"):
+    raise ValueError(f"Divergence {divergence.name!r} defines no non-saturating generator loss; "
+                     "use generator_loss='saddle'.")
+
+
+def make_trainer(model: Model, divergence: str | Divergence, *,
+                 model_optimizer: optax.GradientTransformation,
+                 critic: nn.Module | None = None,
+                 critic_optimizer: optax.GradientTransformation | None = None,
+                 n_critic: int = 1, scheme: str = "alternating",
+                 generator_loss: str = "saddle") -> Trainer:
+  """Build `init` and the one `step` for this model, divergence and critic.
+
+  Args:
+    model: a model family (gdiv.models), data of shape (batch, model.dim).
+    divergence: a registered name or a divergence object.
+    model_optimizer, critic_optimizer: optax transformations.
+    critic: raw critic V(x) for critic-based divergences; None otherwise.
+    n_critic: critic updates per model update (alternating scheme).
+    scheme: "alternating" or "simultaneous" (see the module docstring).
+    generator_loss: "saddle" or "non_saturating".
+  The model draws as many samples per update as the batch has data points.
+  """
+  if isinstance(divergence, str):
+    divergence = divergences_lib.get(divergence)
+  check_pairing(model, divergence, critic)
+  _check_options(divergence, n_critic, scheme, generator_loss, critic_optimizer)
+  model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
+                   else divergence.non_saturating_model_loss)
+
+  def evaluate(model_params, critic_params, batch, key) -> Evaluations:
+    """The arrays `divergence` needs, and only those."""
+    fields = {}
+    if divergence.needs_critic:
+      fake = model.apply(model_params, key, batch.shape[0], method=model.sample)
+      fields["critic_real"] = critic.apply(critic_params, batch)
+      fields["critic_fake"] = critic.apply(critic_params, fake)
+    if divergence.needs_log_prob:
+      fields["log_q_real"] = model.apply(model_params, batch, method=model.log_prob)
+    return Evaluations(**fields)
+
+  def init(key, example_batch) -> TrainState:
+    check_data_shape(model, example_batch)
+    model_key, critic_key, sample_key, state_key = jax.random.split(key, 4)
+    model_params = model.init(model_key, sample_key, 1, method=model.sample)
+    critic_params = critic.init(critic_key, example_batch) if critic is not None else {}
+    critic_opt_state = critic_optimizer.init(critic_params) if critic is not None else ()
+    return TrainState(step=jnp.zeros((), jnp.int32), key=state_key,
+                      model_params=model_params,
+                      model_opt_state=model_optimizer.init(model_params),
+                      critic_params=critic_params, critic_opt_state=critic_opt_state)
+
+  def critic_loss(critic_params, model_params, batch, key):
+    return divergence.critic_loss(evaluate(model_params, critic_params, batch, key))
+
+  def model_loss(model_params, critic_params, batch, key):
+    ev = evaluate(model_params, critic_params, batch, key)
+    return model_loss_fn(ev), divergence.estimate(ev)
+
+  def critic_update(params, opt_state, grads):
+    updates, opt_state = critic_optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+  def step(state: TrainState, batch) -> tuple[TrainState, dict]:
+    check_data_shape(model, batch, "batch")
+    key, critic_key, model_key = jax.random.split(state.key, 3)
+    critic_params, critic_opt_state = state.critic_params, state.critic_opt_state
+    metrics = {}
+    if divergence.needs_critic and scheme == "alternating":
+      def one_critic_update(carry, k):
+        params, opt_state = carry
+        loss, grads = jax.value_and_grad(critic_loss)(params, state.model_params, batch, k)
+        return critic_update(params, opt_state, grads), loss
+
+      (critic_params, critic_opt_state), losses = jax.lax.scan(
+          one_critic_update, (critic_params, critic_opt_state), jax.random.split(critic_key, n_critic))
+      metrics["critic_loss"] = losses[-1]
+
+    (loss, estimate), model_grads = jax.value_and_grad(model_loss, has_aux=True)(
+        state.model_params, critic_params, batch, model_key)
+    updates, model_opt_state = model_optimizer.update(model_grads, state.model_opt_state,
+                                                      state.model_params)
+    model_params = optax.apply_updates(state.model_params, updates)
+
+    if divergence.needs_critic and scheme == "simultaneous":  # same parameters, same samples
+      metrics["critic_loss"], critic_grads = jax.value_and_grad(critic_loss)(
+          critic_params, state.model_params, batch, model_key)
+      critic_params, critic_opt_state = critic_update(critic_params, critic_opt_state, critic_grads)
+
+    metrics["model_loss"] = loss
+    metrics[divergence.estimate_name] = estimate
+    return TrainState(step=state.step + 1, key=key, model_params=model_params,
+                      model_opt_state=model_opt_state, critic_params=critic_params,
+                      critic_opt_state=critic_opt_state), metrics
+
+  return Trainer(init=init, step=step, divergence=divergence)
+
+
+def make_train_loop(step: Callable, sample_batch: Callable[[jax.Array], jax.Array],
+                    steps_per_call: int) -> Callable[[TrainState], tuple[TrainState, dict]]:
+  """run(state) -> (state, metrics): `steps_per_call` steps in one `lax.scan`.
+
+  `sample_batch(key) -> batch` produces each step's data on device (a known
+  sampler, or an index into a dataset already on device), so a call makes no
+  host round trip. Metrics come back stacked, shape (steps_per_call,).
+  """
+  def run(state: TrainState):
+    def body(state, _):
+      key, data_key = jax.random.split(state.key)
+      return step(state._replace(key=key), sample_batch(data_key))
+    return jax.lax.scan(body, state, length=steps_per_call)
+
+  return run
+
+
+def check_finite(metrics: dict, divergence_name: str, first_step: int) -> None:
+  """Host-side guard after a call of the loop: stop on the first non-finite metric.
+
+  `metrics` are stacked per step (as `make_train_loop` returns them);
+  `first_step` is the global index of their first entry.
+  """
+  for name, values in metrics.items():
+    values = np.asarray(values).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+      raise FloatingPointError(
+          f"Training with divergence {divergence_name!r} produced a non-finite {name} "
+          f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates, or pick "
+          "a divergence whose conjugate grows more slowly (e.g. 'js', 'squared_hellinger').")

@@ -1,0 +1,56 @@
+"""The main job, run as a user runs it: python -m experiments.fit_gaussian_mixture."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*flags, timeout=300):
+  return subprocess.run([sys.executable, "-m", "experiments.fit_gaussian_mixture", *flags],
+                        cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
+  result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl,mle",
+                "--mixture_weights=0.75,0.25", "--mixture_means=-0.8,1.5", "--mixture_stds=0.6,0.9")
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = json.loads((tmp_path / "results.json").read_text())
+  assert list(rows) == ["kl", "reverse_kl", "mle"]
+  for name, row in rows.items():
+    assert abs(row["mu"] - row["best_fit_mu"]) < 0.1, (name, row)
+    assert abs(row["sigma"] - row["best_fit_sigma"]) < 0.1, (name, row)
+    assert row["divergence_at_fit"] >= row["best_fit_divergence"] - 1e-9  # Q* is the minimiser
+  for name in ("kl", "reverse_kl"):
+    assert rows[name]["lower_bound_holds"], rows[name]
+  assert rows["reverse_kl"]["sigma"] < rows["kl"]["sigma"] - 0.2  # mode-seeking vs covering
+  assert rows["mle"]["variational_estimate"] is None and np.isfinite(rows["mle"]["nll"])
+  for name in ("config.json", "metrics.jsonl", "results.md", "samples.npz", "fits.png"):
+    assert (tmp_path / name).stat().st_size > 0, name
+  assert np.load(tmp_path / "samples.npz")["x"].shape == (3, 1000, 1)
+  table = (tmp_path / "results.md").read_text()
+  assert "| reverse_kl |" in table and table in result.stdout
+  metrics = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert {m["divergence"] for m in metrics} == {"kl", "reverse_kl", "mle"}
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--divergences=kl,nope", "Unknown divergence 'nope'; known divergences:"),
+    ("--mixture_weights=0.5,0.6", "weights must be non-negative and sum to 1"),
+    ("--mixture_means=0.0,1.0,2.0", "Mixture lists differ in length: 2 weights, 3 means, 2 stds"),
+    ("--mixture_stds=1.0,-0.5", "stds must be positive"),
+    ("--steps=0", "steps"),
+    ("--learning_rate=0", "--learning_rate must be > 0"),
+])
+def test_bad_flags_stop_with_a_clear_message_before_any_work(tmp_path, flag, message):
+  workdir = tmp_path / "run"
+  result = _run(f"--workdir={workdir}", flag, timeout=60)
+  assert result.returncode != 0
+  assert message in result.stderr
+  assert "Traceback" not in result.stderr
+  assert not workdir.exists()  # stopped before writing (or compiling) anything

@@ -1,0 +1,125 @@
+"""The one training step: pairings, shapes, vmap over seeds, and fits that theory predicts."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from experiments.fit_gaussian_mixture import train_fit
+from gdiv import divergences, training
+from gdiv.data import GaussianMixture, ring
+from gdiv.evaluation import best_gaussian_fit
+from gdiv.models import Gaussian, MLPCritic, MLPGenerator
+
+MIXTURE = GaussianMixture.create([0.7, 0.3], [-1.0, 1.2], [0.5, 1.0])
+
+
+def test_mle_on_implicit_generator_fails_at_construction_with_alternative():
+  with pytest.raises(ValueError, match="needs the model density.*implicit.*critic-based divergence"):
+    training.make_trainer(MLPGenerator(dim=2), "mle", model_optimizer=optax.sgd(0.1))
+
+
+def test_critic_divergence_without_critic_says_what_to_pass():
+  with pytest.raises(ValueError, match="estimated by a critic: pass critic="):
+    training.make_trainer(Gaussian(dim=1), "js", model_optimizer=optax.sgd(0.1))
+
+
+def test_mle_with_a_critic_is_an_error():
+  with pytest.raises(ValueError, match="uses no critic"):
+    training.make_trainer(Gaussian(dim=1), "mle", model_optimizer=optax.sgd(0.1), critic=MLPCritic())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_critic=0), "n_critic must be an integer ≥ 1"),
+    (dict(scheme="sideways"), "Unknown update scheme"),
+    (dict(scheme="simultaneous", n_critic=2), "use n_critic=1"),
+    (dict(generator_loss="minimax"), "Unknown generator loss"),
+    (dict(critic_optimizer=None), "pass critic_optimizer"),
+])
+def test_bad_step_options_are_clear_errors(kwargs, message):
+  options = dict(model_optimizer=optax.sgd(0.1), critic=MLPCritic(), critic_optimizer=optax.sgd(0.1))
+  with pytest.raises(ValueError, match=message):
+    training.make_trainer(Gaussian(dim=1), "js", **{**options, **kwargs})
+
+
+def test_unknown_divergence_name_is_an_error():
+  with pytest.raises(ValueError, match="Unknown divergence 'jss'"):
+    training.make_trainer(Gaussian(dim=1), "jss", model_optimizer=optax.sgd(0.1))
+
+
+def test_wrong_data_shape_is_an_error_before_compiling():
+  trainer = training.make_trainer(Gaussian(dim=1), "mle", model_optimizer=optax.sgd(0.1))
+  with pytest.raises(ValueError, match=r"expects data of shape \(batch, 1\); got shape \(8, 2\)"):
+    trainer.init(jax.random.key(0), jnp.zeros((8, 2)))
+  state = trainer.init(jax.random.key(0), jnp.zeros((8, 1)))
+  with pytest.raises(ValueError, match=r"expects batch of shape \(batch, 1\); got shape \(8,\)"):
+    jax.jit(trainer.step)(state, jnp.zeros((8,)))
+
+
+def test_mle_reaches_the_moment_matching_fit_in_two_dimensions():
+  target = GaussianMixture.create([0.5, 0.5], [[-1.0, 2.0], [1.0, 0.0]], [[0.3, 0.5], [0.3, 0.5]])
+  trainer = training.make_trainer(Gaussian(dim=2), "mle", model_optimizer=optax.adam(0.02))
+  state = trainer.init(jax.random.key(0), jnp.zeros((1, 2)))
+  assert state.critic_params == {}  # maximum likelihood is the same step with an empty critic
+  run = jax.jit(training.make_train_loop(trainer.step, lambda k: target.sample(k, 4096), 2000))
+  state, metrics = run(state)
+  params = state.model_params["params"]
+  np.testing.assert_allclose(params["mean"], target.mean(), atol=0.03)
+  np.testing.assert_allclose(np.exp(params["log_scale"]), target.std(), atol=0.03)
+  # cross-entropy of P under its moment-matched Gaussian: ½ Σ_i log(2πe σ_i²)
+  expected_nll = 0.5 * np.sum(np.log(2 * np.pi * np.e * target.std() ** 2))
+  np.testing.assert_allclose(metrics["nll"][-200:].mean(), expected_nll, atol=0.01)
+  assert metrics["nll"][:10].mean() > expected_nll + 0.3
+
+
+def _gan_trainer():
+  return training.make_trainer(MLPGenerator(dim=2, hidden=(32, 32)), "js", critic=MLPCritic((32, 32)),
+                               model_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3),
+                               n_critic=2)
+
+
+def test_vmap_over_seeds_equals_separate_runs():
+  trainer, data = _gan_trainer(), ring()
+  run = training.make_train_loop(trainer.step, lambda k: data.sample(k, 64), 30)
+  keys = jax.random.split(jax.random.key(1), 4)
+  init = lambda k: trainer.init(k, jnp.zeros((64, 2)))
+  batched_state, batched_metrics = jax.jit(jax.vmap(run))(jax.vmap(init)(keys))
+  for i, key in enumerate(keys):
+    state, metrics = jax.jit(run)(init(key))
+    for a, b in zip(jax.tree.leaves(state.model_params), jax.tree.leaves(batched_state.model_params)):
+      np.testing.assert_allclose(a, b[i], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics["model_loss"], batched_metrics["model_loss"][i], rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_step_compiles_once_for_many_calls():
+  trainer, data = _gan_trainer(), ring()
+  run = jax.jit(training.make_train_loop(trainer.step, lambda k: data.sample(k, 64), 5))
+  state = trainer.init(jax.random.key(0), jnp.zeros((64, 2)))
+  for _ in range(3):
+    state, _ = run(state)
+  assert run._cache_size() == 1
+
+
+def test_non_finite_metrics_stop_with_divergence_and_step():
+  metrics = {"variational_bound": np.array([0.1, 0.2, np.inf]), "model_loss": np.zeros(3)}
+  with pytest.raises(FloatingPointError, match="'pearson'.*non-finite variational_bound.*at step 12"):
+    training.check_finite(metrics, "pearson", first_step=10)
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl", "js", "jeffrey", "pearson", "squared_hellinger"])
+def test_training_moves_gaussian_to_exact_best_fit(name):
+  best_mu, best_sigma, _ = best_gaussian_fit(divergences.get(name), MIXTURE)
+  start = (0.0, 1.0)  # Gaussian() initial (μ, σ)
+  fit = train_fit(name, MIXTURE, steps=10_000)
+  assert abs(fit["mu"] - best_mu) < 0.15 and abs(fit["sigma"] - best_sigma) < 0.15, (fit, best_mu, best_sigma)
+  # and it really moved there: the start was further away
+  assert abs(start[0] - best_mu) + abs(start[1] - best_sigma) > 2 * (
+      abs(fit["mu"] - best_mu) + abs(fit["sigma"] - best_sigma))
+
+
+@pytest.mark.parametrize("name", ["neyman", "gan", "total_variation", "alpha"])
+def test_other_divergences_train_without_non_finite_values(name):
+  fit = train_fit(name, MIXTURE, steps=4_000)  # check_finite runs after every host call
+  assert np.isfinite(fit["mu"]) and np.isfinite(fit["sigma"]) and np.isfinite(fit["estimate"])
