@@ -40,28 +40,6 @@ from gdiv.models import Gaussian, MLPCritic
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("divergences", ["all"], "Comma list of registered divergences, or 'all'.")
-flags.DEFINE_list("mixture_weights", ["0.7", "0.3"], "Mixture weights P (sum to 1).")
-flags.DEFINE_list("mixture_means", ["-1.0", "1.2"], "Component means.")
-flags.DEFINE_list("mixture_stds", ["0.5", "1.0"], "Component standard deviations (> 0).")
-flags.DEFINE_integer("steps", 10_000, "Training steps per divergence.", lower_bound=1)
-flags.DEFINE_integer("batch_size", 1024, "Data points and model samples per step (paper: 1024).",
-                     lower_bound=1)
-flags.DEFINE_float("learning_rate", 0.01, "Model step size (paper: 0.01, plain gradient step).")
-flags.DEFINE_float("critic_learning_rate", 0.03,
-                   "Critic step size (plain gradient). The paper uses 0.01 for both; 0.03 lets the "
-                   "critic track the model within the default step budget.")
-flags.DEFINE_list("critic_hidden", ["64", "64"], "Critic hidden widths (paper: 64,64, tanh).")
-flags.DEFINE_integer("n_critic", 1, "Critic updates per model update (alternating scheme only).",
-                     lower_bound=1)
-flags.DEFINE_enum("scheme", "simultaneous", training.SCHEMES,
-                  "simultaneous = f-GAN Algorithm 1; alternating = n_critic critic steps first.")
-flags.DEFINE_enum("generator_loss", "saddle", training.GENERATOR_LOSSES,
-                  "saddle minimises F itself (its fixed point is the D_f minimiser).")
-flags.DEFINE_integer("seed", 0, "PRNG seed.")
-flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
-                     lower_bound=1)
-flags.DEFINE_string("workdir", "runs/fit_gaussian_mixture", "Output directory.")
 
 LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
 
@@ -107,11 +85,6 @@ def _validate_mixture(flag_values) -> bool:
   return True
 
 
-flags.register_validator("divergences", _validate_divergences)
-flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
-                                     _validate_mixture)
-flags.register_validator("learning_rate", lambda v: v > 0, "--learning_rate must be > 0.")
-flags.register_validator("critic_learning_rate", lambda v: v > 0, "--critic_learning_rate must be > 0.")
 
 
 def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
@@ -239,6 +212,37 @@ def plot_fits(path, mixture: GaussianMixture, rows: dict) -> None:
   plt.close(fig)
 
 
+def define_flags():
+  """Define the command-line flags (only when run as a program, so tests can import this module)."""
+  flags.DEFINE_list("divergences", ["all"], "Comma list of registered divergences, or 'all'.")
+  flags.DEFINE_list("mixture_weights", ["0.7", "0.3"], "Mixture weights P (sum to 1).")
+  flags.DEFINE_list("mixture_means", ["-1.0", "1.2"], "Component means.")
+  flags.DEFINE_list("mixture_stds", ["0.5", "1.0"], "Component standard deviations (> 0).")
+  flags.DEFINE_integer("steps", 10_000, "Training steps per divergence.", lower_bound=1)
+  flags.DEFINE_integer("batch_size", 1024, "Data points and model samples per step (paper: 1024).",
+                       lower_bound=1)
+  flags.DEFINE_float("learning_rate", 0.01, "Model step size (paper: 0.01, plain gradient step).")
+  flags.DEFINE_float("critic_learning_rate", 0.03,
+                     "Critic step size (plain gradient). The paper uses 0.01 for both; 0.03 lets the "
+                     "critic track the model within the default step budget.")
+  flags.DEFINE_list("critic_hidden", ["64", "64"], "Critic hidden widths (paper: 64,64, tanh).")
+  flags.DEFINE_integer("n_critic", 1, "Critic updates per model update (alternating scheme only).",
+                       lower_bound=1)
+  flags.DEFINE_enum("scheme", "simultaneous", training.SCHEMES,
+                    "simultaneous = f-GAN Algorithm 1; alternating = n_critic critic steps first.")
+  flags.DEFINE_enum("generator_loss", "saddle", training.GENERATOR_LOSSES,
+                    "saddle minimises F itself (its fixed point is the D_f minimiser).")
+  flags.DEFINE_integer("seed", 0, "PRNG seed.")
+  flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
+                       lower_bound=1)
+  flags.DEFINE_string("workdir", "runs/fit_gaussian_mixture", "Output directory.")
+  flags.register_validator("divergences", _validate_divergences)
+  flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
+                                       _validate_mixture)
+  flags.register_validator("learning_rate", lambda v: v > 0, "--learning_rate must be > 0.")
+  flags.register_validator("critic_learning_rate", lambda v: v > 0, "--critic_learning_rate must be > 0.")
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -278,4 +282,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -31,23 +31,34 @@ def _f_integrand(divergence: FDivergence, log_p: jax.Array, log_q: jax.Array) ->
   return jnp.where(weight > 0, weight * value, 0.0)
 
 
-def _trapezoid_f_divergence(divergence, log_p, log_q, x):
-  return jnp.trapezoid(_f_integrand(divergence, log_p(x[:, None]), log_q(x[:, None])), x)
+def _integrate(divergence: FDivergence, log_p: LogDensity, log_q: LogDensity, axes) -> jax.Array:
+  """∫ q f(p/q) by the trapezoid rule on the tensor grid spanned by `axes`."""
+  mesh = jnp.meshgrid(*axes, indexing="ij")
+  points = jnp.stack(mesh, axis=-1).reshape(-1, len(axes))
+  values = _f_integrand(divergence, log_p(points), log_q(points)).reshape(mesh[0].shape)
+  for axis in reversed(axes):
+    values = jnp.trapezoid(values, axis, axis=-1)
+  return values
 
 
 def exact_f_divergence(divergence: FDivergence, log_p: LogDensity, log_q: LogDensity,
-                       grid: np.ndarray) -> float:
-  """D_f(P||Q) = ∫ q(x) f(p(x)/q(x)) dx by the trapezoid rule on a 1-D grid, in float64.
+                       grid) -> float:
+  """D_f(P||Q) = ∫ q(x) f(p(x)/q(x)) dx by the trapezoid rule, in float64.
 
-  log_p, log_q map points of shape (n, 1) to log-densities of shape (n,). The
-  grid must cover the mass of both densities (and, for Pearson and Neyman
-  χ², their tails); +inf is returned where the divergence diverges on it.
+  grid: a 1-D array of points (1-D densities) or a pair (xs, ys) of 1-D arrays
+  spanning a 2-D tensor grid. log_p, log_q map points of shape (n, D) to
+  log-densities of shape (n,). The grid must cover the mass of both densities
+  (and, for Pearson and Neyman χ², their tails); +inf is returned where the
+  divergence diverges on it.
   """
+  axes = tuple(grid) if isinstance(grid, (tuple, list)) else (grid,)
   with jax.enable_x64(True):
-    x = jnp.asarray(grid, jnp.float64)
-    if x.ndim != 1 or x.size < 3:
-      raise ValueError(f"exact_f_divergence integrates on a 1-D grid of ≥ 3 points; got shape {x.shape}.")
-    return float(_trapezoid_f_divergence(divergence, log_p, log_q, x))
+    axes = tuple(jnp.asarray(a, jnp.float64) for a in axes)
+    if len(axes) not in (1, 2) or any(a.ndim != 1 or a.size < 3 for a in axes):
+      raise ValueError("exact_f_divergence integrates on a 1-D grid (an array of ≥ 3 points) or a "
+                       "2-D one (a pair of such arrays); got shapes "
+                       f"{[tuple(a.shape) for a in axes]}.")
+    return float(_integrate(divergence, log_p, log_q, axes))
 
 
 def integration_grid(mixture: GaussianMixture, width: float = 12.0, points_per_std: int = 40,
@@ -81,8 +92,8 @@ def best_gaussian_fit(divergence: FDivergence, target: GaussianMixture,
 
     @jax.jit
     def objective(theta):
-      return _trapezoid_f_divergence(divergence, target.log_prob,
-                                     gaussian_log_density(theta[0], jnp.exp(theta[1])), x)
+      return _integrate(divergence, target.log_prob,
+                        gaussian_log_density(theta[0], jnp.exp(theta[1])), (x,))
 
     def safe_objective(theta):
       value = float(objective(jnp.asarray(theta)))
