@@ -271,14 +271,9 @@ def main(argv):
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
     samples.append(Gaussian(dim=1).apply(fit["params"], jax.random.key(FLAGS.seed + 1), 1000,
                                          method="sample"))
-  workdir.write_json("results.json", rows)
-  table = results_table(rows, mixture, config)
-  workdir.write_text("results.md", table)
   workdir.save_samples(np.stack(samples), divergences=np.asarray(names))
   plot_fits(workdir.path / "fits.png", mixture, rows)
-  print(table)
-  print(f"Wrote {workdir.path}/: config.json, metrics.jsonl, results.json, results.md, "
-        "samples.npz, fits.png")
+  workdir.write_results(rows, results_table(rows, mixture, config))
 
 
 if __name__ == "__main__":

@@ -195,13 +195,9 @@ def main(argv):
                                 config["bandwidths"], key_b)
   for name, row in memo_rows.items():
     workdir.log_metrics({"part": "memorisation", "model": name, **row})
-  workdir.write_json("results.json", {"noise_mixture": noise_rows, "memorisation": memo_rows})
-  table = results_table(noise_rows, memo_rows, config)
-  workdir.write_text("results.md", table)
   plot(workdir.path / "nll_vs_precision.png", noise_rows, memo_rows)
-  print(table)
-  print(f"Wrote {workdir.path}/: config.json, metrics.jsonl, results.json, results.md, "
-        "nll_vs_precision.png")
+  workdir.write_results({"noise_mixture": noise_rows, "memorisation": memo_rows},
+                        results_table(noise_rows, memo_rows, config))
 
 
 if __name__ == "__main__":

@@ -48,5 +48,12 @@ class Workdir:
     with self._metrics.open("a") as f:
       f.write(json.dumps(_jsonable(record)) + "\n")
 
+  def write_results(self, results: Any, table: str) -> None:
+    """results.json and results.md; prints the table and what the directory now holds."""
+    self.write_json("results.json", results)
+    self.write_text("results.md", table)
+    print(table)
+    print(f"Wrote {self.path}/: {', '.join(sorted(p.name for p in self.path.iterdir()))}")
+
   def save_samples(self, x: np.ndarray, **extra) -> None:
     np.savez(self.path / "samples.npz", x=np.asarray(x), **extra)
