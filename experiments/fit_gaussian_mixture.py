@@ -33,10 +33,12 @@ import numpy as np
 import optax
 from absl import app, flags, logging
 
+from experiments import common
 from gdiv import divergences, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid
 from gdiv.models import Gaussian, MLPCritic
+from gdiv.runner import run_training
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
@@ -91,37 +93,27 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
               learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
               critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
               scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
-              log_every: int = 500, log_fn=None) -> dict:
+              log_every: int = 500, workdir: Workdir | None = None) -> dict:
   """Train Q_θ = N(μ, σ²) on `mixture` under one divergence; returns the fit.
 
   Returns mu, sigma, the divergence's estimate averaged over the last host
   call (`estimate`, with its standard error `estimate_se` across those steps),
-  and steps/s. `log_fn(record)` receives one record per host call.
+  steps/s and the model parameters. With a workdir, metrics and checkpoints
+  go under the divergence's name and a rerun resumes.
   """
   divergence = divergences.get(divergence_name)
-  model = Gaussian(dim=1)
   critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
   trainer = training.make_trainer(
-      model, divergence, model_optimizer=optax.sgd(learning_rate), critic=critic,
+      Gaussian(dim=1), divergence, model_optimizer=optax.sgd(learning_rate), critic=critic,
       critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
       n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
-  sample_data = lambda key: mixture.sample(key, batch_size)
-  state = trainer.init(jax.random.key(seed), jnp.zeros((batch_size, 1)))
-
-  chunks = [log_every] * (steps // log_every) + ([steps % log_every] if steps % log_every else [])
-  loops = {n: jax.jit(training.make_train_loop(trainer.step, sample_data, n)) for n in set(chunks)}
-  start, done = time.perf_counter(), 0
-  for n in chunks:
-    state, metrics = loops[n](state)
-    metrics = jax.device_get(metrics)
-    training.check_finite(metrics, divergence_name, done)
-    done += n
-    mu, sigma = _mu_sigma(state.model_params)
-    if log_fn is not None:
-      log_fn({"divergence": divergence_name, "step": done, "mu": mu, "sigma": sigma,
-              **{k: float(np.mean(v)) for k, v in metrics.items()}})
+  start = time.perf_counter()
+  state, metrics = run_training(trainer, lambda key: mixture.sample(key, batch_size), steps=steps,
+                                example_batch=jnp.zeros((batch_size, 1)), seed=seed,
+                                name=divergence_name, workdir=workdir, log_every=log_every)
   seconds = time.perf_counter() - start
   last = np.asarray(metrics[divergence.estimate_name], np.float64)
+  mu, sigma = _mu_sigma(state.model_params)
   return {"mu": mu, "sigma": sigma, "estimate_name": divergence.estimate_name,
           "estimate": float(last.mean()), "estimate_se": float(last.std() / math.sqrt(last.size)),
           "steps_per_sec": steps / seconds, "params": state.model_params}
@@ -257,7 +249,7 @@ def main(argv):
       "scheme": FLAGS.scheme, "generator_loss": FLAGS.generator_loss, "seed": FLAGS.seed,
       "log_every": FLAGS.log_every, "backend": jax.default_backend(),
   }
-  workdir = Workdir(FLAGS.workdir)
+  workdir = Workdir(FLAGS.workdir, resume=True)
   workdir.write_json("config.json", config)
   grid = integration_grid(mixture)
   train_kwargs = {k: config[k] for k in ("steps", "batch_size", "learning_rate",
@@ -265,7 +257,7 @@ def main(argv):
                                          "scheme", "generator_loss", "seed", "log_every")}
   rows, samples = {}, []
   for name in names:
-    fit = train_fit(name, mixture, log_fn=workdir.log_metrics, **train_kwargs)
+    fit = train_fit(name, mixture, workdir=workdir, **train_kwargs)
     rows[name] = study_row(name, mixture, fit, grid)
     logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, fit["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
@@ -277,5 +269,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  define_flags()
-  app.run(main)
+  common.run(define_flags, main)

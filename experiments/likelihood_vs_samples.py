@@ -29,8 +29,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import app, flags
+from absl import flags
 
+from experiments import common
 from gdiv import training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import mmd2, precision_recall
@@ -201,5 +202,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  define_flags()
-  app.run(main)
+  common.run(define_flags, main)

@@ -13,8 +13,9 @@ import flax.serialization
 import jax
 import jax.numpy as jnp
 import optax
-from absl import app, flags
+from absl import flags
 
+from experiments import common
 from gdiv.evaluation import digits
 
 FLAGS = flags.FLAGS
@@ -58,5 +59,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  define_flags()
-  app.run(main)
+  common.run(define_flags, main)

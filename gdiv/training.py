@@ -170,11 +170,11 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       def one_critic_update(carry, k):
         params, opt_state = carry
         loss, grads = jax.value_and_grad(critic_loss)(params, state.model_params, batch, k)
-        return critic_update(params, opt_state, grads), loss
+        return critic_update(params, opt_state, grads), (loss, optax.tree.norm(grads))
 
-      (critic_params, critic_opt_state), losses = jax.lax.scan(
+      (critic_params, critic_opt_state), (losses, norms) = jax.lax.scan(
           one_critic_update, (critic_params, critic_opt_state), jax.random.split(critic_key, n_critic))
-      metrics["critic_loss"] = losses[-1]
+      metrics["critic_loss"], metrics["critic_grad_norm"] = losses[-1], norms[-1]
 
     (loss, estimate), model_grads = jax.value_and_grad(model_loss, has_aux=True)(
         state.model_params, critic_params, batch, model_key)
@@ -185,9 +185,11 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     if divergence.needs_critic and scheme == "simultaneous":  # same parameters, same samples
       metrics["critic_loss"], critic_grads = jax.value_and_grad(critic_loss)(
           critic_params, state.model_params, batch, model_key)
+      metrics["critic_grad_norm"] = optax.tree.norm(critic_grads)
       critic_params, critic_opt_state = critic_update(critic_params, critic_opt_state, critic_grads)
 
     metrics["model_loss"] = loss
+    metrics["model_grad_norm"] = optax.tree.norm(model_grads)
     metrics[divergence.estimate_name] = estimate
     return TrainState(step=state.step + 1, key=key, model_params=model_params,
                       model_opt_state=model_opt_state, critic_params=critic_params,
@@ -213,11 +215,13 @@ def make_train_loop(step: Callable, sample_batch: Callable[[jax.Array], jax.Arra
   return run
 
 
-def check_finite(metrics: dict, divergence_name: str, first_step: int) -> None:
+def check_finite(metrics: dict, divergence_name: str, first_step: int, *,
+                 last_checkpoint: str = "") -> None:
   """Host-side guard after a call of the loop: stop on the first non-finite metric.
 
   `metrics` are stacked per step (as `make_train_loop` returns them);
-  `first_step` is the global index of their first entry.
+  `first_step` is the global index of their first entry. `last_checkpoint`
+  (a sentence) is appended to the error.
   """
   for name, values in metrics.items():
     values = np.asarray(values).reshape(-1)
@@ -226,4 +230,5 @@ def check_finite(metrics: dict, divergence_name: str, first_step: int) -> None:
       raise FloatingPointError(
           f"Training with divergence {divergence_name!r} produced a non-finite {name} "
           f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates, or pick "
-          "a divergence whose conjugate grows more slowly (e.g. 'js', 'squared_hellinger').")
+          "a divergence whose conjugate grows more slowly (e.g. 'js', 'squared_hellinger')."
+          + (f" {last_checkpoint}" if last_checkpoint else ""))

@@ -5,6 +5,8 @@
   results.json   machine-readable results (public: other tools read it)
   results.md     the table a paper would print
   samples.npz    model samples under key `x` (public)
+  tensorboard/   the metrics again, as TensorBoard event files (tensorboardX, no TensorFlow)
+  checkpoints/   orbax checkpoints (gdiv.checkpoints)
 """
 
 from __future__ import annotations
@@ -30,13 +32,51 @@ def _jsonable(value: Any) -> Any:
 
 
 class Workdir:
-  """A run directory; created on construction."""
+  """A run directory; created on construction.
 
-  def __init__(self, path: str | pathlib.Path):
+  resume=False starts metrics.jsonl afresh; resume=True appends to it (a run
+  continuing from a checkpoint re-logs the steps after that checkpoint).
+  """
+
+  def __init__(self, path: str | pathlib.Path, resume: bool = False):
     self.path = pathlib.Path(path)
+    if self.path.exists() and not self.path.is_dir():
+      raise ValueError(f"--workdir {self.path} exists and is not a directory; pick another path.")
     self.path.mkdir(parents=True, exist_ok=True)
     self._metrics = self.path / "metrics.jsonl"
-    self._metrics.write_text("")
+    if not resume or not self._metrics.exists():
+      self._metrics.write_text("")
+    self._tensorboard = None
+
+  def check_config(self, config: dict, may_differ: tuple[str, ...] = ()) -> None:
+    """Refuse to resume checkpoints written under another configuration.
+
+    If this directory holds checkpoints and a config.json, every field except
+    `may_differ` must be equal to `config`'s; otherwise a ValueError lists them.
+    """
+    saved_path = self.path / "config.json"
+    if not saved_path.exists() or not any(self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")):
+      return
+    saved = json.loads(saved_path.read_text())
+    current = json.loads(json.dumps(_jsonable(config)))
+    changed = sorted(k for k in set(saved) | set(current)
+                     if k not in may_differ and saved.get(k) != current.get(k))
+    if changed:
+      detail = ", ".join(f"{k}: {saved.get(k)!r} → {current.get(k)!r}" for k in changed)
+      raise ValueError(f"{self.path} holds checkpoints of a run with another configuration ({detail}). "
+                       "Resume with the same configuration, or use a new --workdir.")
+
+  def checkpoint_dir(self, name: str = "") -> pathlib.Path:
+    return self.path / "checkpoints" / name
+
+  def log_scalars(self, step: int, scalars: dict, prefix: str = "") -> None:
+    """Scalars to TensorBoard under `prefix/` (opened on first use)."""
+    if self._tensorboard is None:
+      from tensorboardX import SummaryWriter
+      self._tensorboard = SummaryWriter(str(self.path / "tensorboard"))
+    for name, value in scalars.items():
+      self._tensorboard.add_scalar(f"{prefix}/{name}" if prefix else name, value, step)
+    self._tensorboard.flush()
 
   def write_json(self, name: str, value: Any) -> None:
     (self.path / name).write_text(json.dumps(_jsonable(value), indent=2) + "\n")

@@ -36,7 +36,8 @@ def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
   table = (tmp_path / "results.md").read_text()
   assert "| reverse_kl |" in table and table in result.stdout
   metrics = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-  assert {m["divergence"] for m in metrics} == {"kl", "reverse_kl", "mle"}
+  assert {m["name"] for m in metrics} == {"kl", "reverse_kl", "mle"}
+  assert (tmp_path / "checkpoints" / "reverse_kl").is_dir() and (tmp_path / "tensorboard").is_dir()
 
 
 @pytest.mark.parametrize("flag, message", [

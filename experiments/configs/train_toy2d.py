@@ -1,0 +1,42 @@
+"""Default configuration of experiments.train_toy2d (the 2-D ring, a GAN with the JS divergence).
+
+  python -m experiments.train_toy2d --config=experiments/configs/train_toy2d.py \
+      --config.divergence=kl --config.dataset=grid --workdir=runs/toy2d
+"""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  # Data (references/toy2d.md): ring = 8 modes, radius 1, std 0.01 (Unrolled GAN: radius 2,
+  # std 0.02); grid = 5×5 modes at {-4, -2, 0, 2, 4}², std 0.05.
+  config.dataset = "ring"
+  config.ring_radius = 1.0
+  config.ring_std = 0.01
+  config.grid_std = 0.05
+  # Objective and update scheme.
+  config.divergence = "js"
+  config.generator_loss = "non_saturating"
+  config.scheme = "alternating"
+  config.n_critic = 1
+  # Networks.
+  config.generator_hidden = (128, 128, 128)
+  config.latent_dim = 2
+  config.critic_hidden = (128, 128, 128)
+  config.critic_activation = "relu"
+  # Optimisation: Adam for both players.
+  config.learning_rate = 2e-4
+  config.critic_learning_rate = 2e-4
+  config.beta1 = 0.5
+  config.batch_size = 256
+  config.steps = 10_000
+  # Robustness.
+  config.skip_nonfinite_updates = False  # True: skip updates with non-finite gradients and go on
+  config.log_every = 500
+  config.checkpoint_every = 1000
+  config.keep_checkpoints = 3
+  # Evaluation (VEEGAN / PacGAN protocol).
+  config.eval_samples = 2500
+  config.seed = 0
+  return config

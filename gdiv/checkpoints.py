@@ -1,0 +1,77 @@
+"""Checkpoints of the whole TrainState with orbax: save every N steps, keep k, resume.
+
+orbax writes each step to a temporary directory and renames it when complete,
+so a run killed mid-save leaves the previous checkpoints intact. A checkpoint
+holds only arrays, restored into the shapes and shardings of a freshly
+initialised state: one saved on any device count restores on another.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import warnings
+
+import jax
+import orbax.checkpoint as ocp
+
+from gdiv.training import TrainState
+
+
+class CheckpointError(RuntimeError):
+  """No checkpoint in a directory could be restored into the expected state."""
+
+
+def _to_arrays(state: TrainState) -> TrainState:
+  """Typed PRNG keys become their raw uint32 data (orbax stores plain arrays)."""
+  return state._replace(key=jax.random.key_data(state.key))
+
+
+class Checkpointer:
+  """Saves and restores TrainStates under `directory` (one subdirectory per step)."""
+
+  def __init__(self, directory: str | pathlib.Path, keep: int = 3):
+    if keep < 1:
+      raise ValueError(f"keep must be ≥ 1 checkpoint; got {keep}.")
+    self.directory = pathlib.Path(directory).absolute()
+    self._manager = ocp.CheckpointManager(
+        self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+  def steps(self) -> list[int]:
+    return sorted(self._manager.all_steps())
+
+  def save(self, state: TrainState) -> int:
+    """Save `state` under its step number and wait until it is on disk; returns the step."""
+    step = int(state.step)
+    if step in self.steps():
+      return step  # never overwrite a checkpoint that is already there
+    self._manager.save(step, args=ocp.args.StandardSave(_to_arrays(state)))
+    self._manager.wait_until_finished()
+    return step
+
+  def restore_latest(self, template: TrainState) -> TrainState | None:
+    """The newest checkpoint that restores into `template`'s structure, or None if there is none.
+
+    A newest checkpoint that fails to restore (corrupted, or from another
+    configuration) is skipped with a warning and the previous one is tried;
+    nothing is deleted.
+    """
+    steps = self.steps()
+    if not steps:
+      return None
+    target = jax.tree.map(ocp.utils.to_shape_dtype_struct, _to_arrays(template))
+    failures = []
+    for step in reversed(steps):
+      try:
+        restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
+      except Exception as e:  # orbax raises many types for unreadable or mismatched data
+        failures.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+        warnings.warn(f"Checkpoint at step {step} in {self.directory} could not be restored "
+                      f"({failures[-1]}); trying the previous one.", stacklevel=2)
+        continue
+      return restored._replace(key=jax.random.wrap_key_data(restored.key))
+    raise CheckpointError(
+        f"No checkpoint in {self.directory} matches this run's state ({'; '.join(failures)}). "
+        "Resume with the configuration that wrote them, or start in a new --workdir.")
+
+  def close(self) -> None:
+    self._manager.close()

@@ -1,0 +1,120 @@
+"""The host loop every experiment shares: scan chunks, guard, log, checkpoint, resume.
+
+  state = run_training(trainer, sample_batch, steps=..., example_batch=..., workdir=..., name=...)
+
+Each host call runs `log_every` steps in one `lax.scan` (chunks aligned to
+multiples of `log_every`, so a resumed run compiles and executes the very same
+chunks as an uninterrupted one: bitwise-identical results on CPU). After each
+call the metrics come to the host once and are checked: a non-finite loss,
+gradient norm or parameter stops the run with an error naming the divergence,
+the step, the quantity and the last good checkpoint, which is never touched.
+Checkpoints are saved every `checkpoint_every` steps and at the end, and a run
+started again in the same workdir resumes from the newest one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from gdiv import training
+from gdiv.checkpoints import Checkpointer
+from gdiv.workdir import Workdir
+
+PROGRESS_EVERY_S = 5.0
+
+
+def _all_finite(tree) -> bool:
+  return bool(jax.tree.reduce(lambda a, b: a & b,
+                              jax.tree.map(lambda x: jnp.all(jnp.isfinite(x)), tree), True))
+
+
+def _check_options(steps: int, log_every: int, checkpoint_every: int) -> None:
+  for name, value in (("steps", steps), ("log_every", log_every), ("checkpoint_every", checkpoint_every)):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+      raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+  if checkpoint_every % log_every:
+    raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of log_every "
+                     f"({log_every}): checkpoints are taken between host calls.")
+
+
+def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], jax.Array], *,
+                 steps: int, example_batch, seed: int = 0, name: str = "",
+                 workdir: Workdir | None = None, log_every: int = 500,
+                 checkpoint_every: int | None = None, keep_checkpoints: int = 3,
+                 allow_nonfinite_updates: bool = False,
+                 on_metrics: Callable[[dict], None] | None = None):
+  """Train to `steps` total steps; returns (state, metrics of the last host call).
+
+  name: labels metrics, TensorBoard tags and the checkpoint subdirectory
+    (e.g. the divergence, when one experiment trains several).
+  workdir: where metrics and checkpoints go; None keeps the run in memory.
+  allow_nonfinite_updates: tolerate non-finite losses and gradients (the
+    optimizers must then skip such updates, e.g. optax.apply_if_finite); a
+    non-finite parameter still stops the run.
+  on_metrics: receives the record logged after each host call.
+  """
+  checkpoint_every = checkpoint_every or log_every * max(1, 5000 // log_every)
+  _check_options(steps, log_every, checkpoint_every)
+  label = name or trainer.divergence.name
+  state = trainer.init(jax.random.key(seed), example_batch)
+  checkpointer = None
+  if workdir is not None:
+    checkpointer = Checkpointer(workdir.checkpoint_dir(name), keep=keep_checkpoints)
+    restored = checkpointer.restore_latest(state)
+    if restored is not None:
+      state = restored
+      logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
+  if int(state.step) > steps:
+    raise ValueError(f"The checkpoint in {checkpointer.directory} is at step {int(state.step)}, past "
+                     f"steps={steps}: raise --steps or use a new --workdir.")
+
+  loops: dict[int, Callable] = {}
+  metrics, start, last_print, start_step = {}, time.perf_counter(), 0.0, int(state.step)
+  while int(state.step) < steps:
+    step0 = int(state.step)
+    n = min(log_every - step0 % log_every, steps - step0)
+    if n not in loops:
+      loops[n] = jax.jit(training.make_train_loop(trainer.step, sample_batch, n))
+    state, metrics = loops[n](state)
+    metrics = jax.device_get(metrics)
+    _guard(metrics, state, label, step0, checkpointer, allow_nonfinite_updates)
+    step = int(state.step)
+    record = {"step": step, **({"name": name} if name else {}),
+              **{k: float(np.nanmean(v)) for k, v in metrics.items()}}
+    if workdir is not None:
+      workdir.log_metrics(record)
+      workdir.log_scalars(step, {k: v for k, v in record.items() if isinstance(v, float)}, name)
+      if step % checkpoint_every == 0 or step == steps:
+        checkpointer.save(state)
+    if on_metrics is not None:
+      on_metrics(record)
+    now = time.perf_counter() - start
+    if now - last_print >= PROGRESS_EVERY_S or step == steps:
+      rate = (step - start_step) / max(now, 1e-9)
+      logging.info("%s: step %d/%d, %.0f steps/s, ETA %.0f s, %s", label, step, steps, rate,
+                   (steps - step) / max(rate, 1e-9),
+                   ", ".join(f"{k}={v:.4g}" for k, v in record.items() if isinstance(v, float)))
+      last_print = now
+  if checkpointer is not None:
+    checkpointer.close()
+  return state, metrics
+
+
+def _guard(metrics: dict, state: training.TrainState, label: str, first_step: int,
+           checkpointer: Checkpointer | None, allow_nonfinite_updates: bool) -> None:
+  saved = checkpointer.steps() if checkpointer is not None else []
+  last = (f"The last good checkpoint (step {saved[-1]}) is intact in {checkpointer.directory}."
+          if saved else "No checkpoint had been saved yet.")
+  if not allow_nonfinite_updates:
+    training.check_finite(metrics, label, first_step, last_checkpoint=last)
+  for part in ("model_params", "critic_params"):
+    if not _all_finite(getattr(state, part)):
+      raise FloatingPointError(
+          f"Training with divergence {label!r} produced non-finite {part.replace('_', ' ')} between "
+          f"steps {first_step} and {int(state.step)}. {last} Lower the learning rates.")
