@@ -51,7 +51,9 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
   logging.get_absl_logger().addFilter(_not_orbax_info)
   try:
     define_flags()  # ml_collections reads --config.* overrides already here
-  except (AttributeError, KeyError, TypeError, ValueError, OSError) as e:
+  except (AttributeError, KeyError) as e:
+    fail(f"Flags parsing error: unknown config field {_one_line(e)}")
+  except (TypeError, ValueError, OSError) as e:
     fail(f"Flags parsing error: {_one_line(e)}")
 
   def guarded_main(argv):

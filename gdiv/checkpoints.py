@@ -64,7 +64,7 @@ class Checkpointer:
       try:
         restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
       except Exception as e:  # orbax raises many types for unreadable or mismatched data
-        failures.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+        failures.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:80]}")
         warnings.warn(f"Checkpoint at step {step} in {self.directory} could not be restored "
                       f"({failures[-1]}); trying the previous one.", stacklevel=2)
         continue

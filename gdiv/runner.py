@@ -8,8 +8,8 @@ chunks as an uninterrupted one: bitwise-identical results on CPU). After each
 call the metrics come to the host once and are checked: a non-finite loss,
 gradient norm or parameter stops the run with an error naming the divergence,
 the step, the quantity and the last good checkpoint, which is never touched.
-Checkpoints are saved every `checkpoint_every` steps and at the end, and a run
-started again in the same workdir resumes from the newest one.
+Checkpoints are saved at the start, every `checkpoint_every` steps and at the
+end, and a run started again in the same workdir resumes from the newest one.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     if restored is not None:
       state = restored
       logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
+    else:
+      checkpointer.save(state)  # the initial state: a run always has a good checkpoint to go back to
   if int(state.step) > steps:
     raise ValueError(f"The checkpoint in {checkpointer.directory} is at step {int(state.step)}, past "
                      f"steps={steps}: raise --steps or use a new --workdir.")
@@ -108,9 +110,11 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
 
 def _guard(metrics: dict, state: training.TrainState, label: str, first_step: int,
            checkpointer: Checkpointer | None, allow_nonfinite_updates: bool) -> None:
-  saved = checkpointer.steps() if checkpointer is not None else []
-  last = (f"The last good checkpoint (step {saved[-1]}) is intact in {checkpointer.directory}."
-          if saved else "No checkpoint had been saved yet.")
+  if checkpointer is None:
+    last = "This run keeps no checkpoints (no workdir)."
+  else:
+    last = (f"The last good checkpoint (step {checkpointer.steps()[-1]}) is intact in "
+            f"{checkpointer.directory}.")
   if not allow_nonfinite_updates:
     training.check_finite(metrics, label, first_step, last_checkpoint=last)
   for part in ("model_params", "critic_params"):

@@ -215,6 +215,9 @@ def make_train_loop(step: Callable, sample_batch: Callable[[jax.Array], jax.Arra
   return run
 
 
+_SLOW_CONJUGATES = ("js", "gan", "total_variation", "reverse_kl")  # f*(g_f(v)) at most linear in v
+
+
 def check_finite(metrics: dict, divergence_name: str, first_step: int, *,
                  last_checkpoint: str = "") -> None:
   """Host-side guard after a call of the loop: stop on the first non-finite metric.
@@ -229,6 +232,7 @@ def check_finite(metrics: dict, divergence_name: str, first_step: int, *,
     if bad.size:
       raise FloatingPointError(
           f"Training with divergence {divergence_name!r} produced a non-finite {name} "
-          f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates, or pick "
-          "a divergence whose conjugate grows more slowly (e.g. 'js', 'squared_hellinger')."
+          f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates"
+          + ("" if divergence_name in _SLOW_CONJUGATES else
+             ", or pick a divergence whose f*(g_f(v)) grows linearly ('js', 'gan')") + "."
           + (f" {last_checkpoint}" if last_checkpoint else ""))

@@ -97,13 +97,11 @@ def test_non_finite_loss_stops_with_divergence_step_and_intact_checkpoint(tmp_pa
   message = str(error.value)
   assert "'pearson'" in message and "non-finite" in message and "at step" in message
   checkpointer = Checkpointer(tmp_path / "checkpoints")
-  if checkpointer.steps():
-    assert f"last good checkpoint (step {checkpointer.steps()[-1]}) is intact" in message
-    template = make_trainer(config).init(jax.random.key(0), jnp.zeros((32, 2)))
-    restored = checkpointer.restore_latest(template)
-    assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(restored.model_params))
-  else:
-    assert "No checkpoint had been saved yet" in message
+  assert checkpointer.steps()  # at least the initial state, saved before the first step
+  assert f"last good checkpoint (step {checkpointer.steps()[-1]}) is intact" in message
+  template = make_trainer(config).init(jax.random.key(0), jnp.zeros((32, 2)))
+  restored = checkpointer.restore_latest(template)
+  assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(restored.model_params))
 
 
 def test_skipping_non_finite_updates_lets_a_run_go_on():
@@ -185,3 +183,16 @@ def test_bad_configuration_is_one_clear_line(tmp_path, flag, message):
   assert result.returncode != 0
   assert message in result.stderr, result.stderr[-1500:]
   assert "Traceback" not in result.stderr
+
+
+def test_checkpoint_saved_on_one_device_restores_on_four(tmp_path):
+  args = ["--config.log_every=100", "--config.checkpoint_every=100", f"--workdir={tmp_path}"]
+  first = subprocess.run(TOY + args + ["--config.steps=200"], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+  assert first.returncode == 0, first.stderr[-2000:]
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+  second = subprocess.run(TOY + args + ["--config.steps=300"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, env=env)
+  assert second.returncode == 0, second.stderr[-2000:]
+  assert "resumed from the checkpoint at step 200" in second.stderr
+  assert Checkpointer(tmp_path / "checkpoints").steps()[-1] == 300

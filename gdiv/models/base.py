@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import flax.linen as nn
+import jax.numpy as jnp
 
 
 class Model(nn.Module):
@@ -31,9 +32,14 @@ class Model(nn.Module):
 
 
 def check_data_shape(model: Model, x, what: str = "data") -> None:
-  """Raise a clear error unless x has shape (batch, model.dim)."""
+  """Raise a clear error unless x is a non-empty floating array of shape (batch, model.dim)."""
   shape = tuple(x.shape)
   if len(shape) != 2 or shape[1] != model.dim:
     raise ValueError(f"{type(model).__name__} models {model.dim}-dimensional points and expects {what} "
                      f"of shape (batch, {model.dim}); got shape {shape}. Reshape the data, or build "
                      f"the model with dim={shape[-1] if shape else '...'}.")
+  if shape[0] == 0:
+    raise ValueError(f"The {what} is empty (shape {shape}): give at least one point.")
+  if not jnp.issubdtype(x.dtype, jnp.floating):
+    raise ValueError(f"{type(model).__name__} expects floating-point {what}; got dtype {x.dtype}. "
+                     "Convert it, e.g. x.astype(np.float32) (dequantise integer data first).")
