@@ -4,8 +4,9 @@
 optimizers, n_critic, update scheme, generator loss) and returns pure
 functions of one pytree `TrainState`:
 
-  init(key, example_batch) -> state
-  step(state, batch)       -> (state, metrics)
+  init(key, example_batch)   -> state
+  step(state, batch)         -> (state, metrics)
+  estimate(state, batch, key) -> the divergence's estimate, no update
 
 Nothing in `step` touches the host, so it can be jit-compiled once, `vmap`ped
 over seeds or hyper-parameters that do not change shapes, and sharded over
@@ -57,6 +58,7 @@ class Trainer(NamedTuple):
 
   init: Callable[[jax.Array, jax.Array], TrainState]
   step: Callable[[TrainState, jax.Array], tuple[TrainState, dict]]
+  estimate: Callable[[TrainState, jax.Array, jax.Array], jax.Array]
   divergence: Divergence
 
 
@@ -195,7 +197,12 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
                       model_opt_state=model_opt_state, critic_params=critic_params,
                       critic_opt_state=critic_opt_state), metrics
 
-  return Trainer(init=init, step=step, divergence=divergence)
+  def estimate(state: TrainState, batch, key) -> jax.Array:
+    """The divergence's estimate at the current parameters (no update), model samples from `key`."""
+    check_data_shape(model, batch, "batch")
+    return divergence.estimate(evaluate(state.model_params, state.critic_params, batch, key))
+
+  return Trainer(init=init, step=step, estimate=estimate, divergence=divergence)
 
 
 def make_train_loop(step: Callable, sample_batch: Callable[[jax.Array], jax.Array],
