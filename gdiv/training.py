@@ -110,7 +110,8 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
                  critic: nn.Module | None = None,
                  critic_optimizer: optax.GradientTransformation | None = None,
                  n_critic: int = 1, scheme: str = "alternating",
-                 generator_loss: str = "saddle") -> Trainer:
+                 generator_loss: str = "saddle", gradient_penalty: float | None = None,
+                 r1_penalty: float = 0.0) -> Trainer:
   """Build `init` and the one `step` for this model, divergence and critic.
 
   Args:
@@ -121,22 +122,32 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     n_critic: critic updates per model update (alternating scheme).
     scheme: "alternating" or "simultaneous" (see the module docstring).
     generator_loss: "saddle" or "non_saturating".
+    gradient_penalty: weight λ of λ·E[(‖∇V(x̂)‖ - 1)²] on x̂ = εx_real + (1-ε)x_fake
+      (Gulrajani et al. 2017); None takes the divergence's own (10 for
+      wasserstein_gp, 0 otherwise).
+    r1_penalty: weight γ of (γ/2)·E_P[‖∇V(x)‖²] (Mescheder et al. 2018).
   The model draws as many samples per update as the batch has data points.
   """
   if isinstance(divergence, str):
     divergence = divergences_lib.get(divergence)
   check_pairing(model, divergence, critic)
   _check_options(divergence, n_critic, scheme, generator_loss, critic_optimizer)
+  gp_weight = divergence.gradient_penalty if gradient_penalty is None else gradient_penalty
+  if (gp_weight or r1_penalty) and not divergence.needs_critic:
+    raise ValueError(f"Gradient penalties regularise a critic; {divergence.name!r} has none.")
+  if gp_weight < 0 or r1_penalty < 0:
+    raise ValueError(f"Penalty weights must be ≥ 0; got gradient_penalty={gp_weight}, r1_penalty={r1_penalty}.")
   model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
                    else divergence.non_saturating_model_loss)
 
   def evaluate(model_params, critic_params, batch, key) -> Evaluations:
     """The arrays `divergence` needs, and only those."""
-    fields = {}
+    fields = {"real": batch}
+    if divergence.needs_critic or divergence.needs_sample_gradients:
+      fields["fake"] = model.apply(model_params, key, batch.shape[0], method=model.sample)
     if divergence.needs_critic:
-      fake = model.apply(model_params, key, batch.shape[0], method=model.sample)
       fields["critic_real"] = critic.apply(critic_params, batch)
-      fields["critic_fake"] = critic.apply(critic_params, fake)
+      fields["critic_fake"] = critic.apply(critic_params, fields["fake"])
     if divergence.needs_log_prob:
       fields["log_q_real"] = model.apply(model_params, batch, method=model.log_prob)
     return Evaluations(**fields)
@@ -152,8 +163,24 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
                       model_opt_state=model_optimizer.init(model_params),
                       critic_params=critic_params, critic_opt_state=critic_opt_state)
 
+  def critic_penalty(critic_params, real, fake, key):
+    """Gradient penalties on the critic (zero unless their weights are set)."""
+    grad_v = jax.grad(lambda x: jnp.sum(critic.apply(critic_params, x)))
+    penalty = 0.0
+    if gp_weight:
+      eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
+      grads = grad_v(eps * real + (1 - eps) * jax.lax.stop_gradient(fake))
+      norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
+      penalty += gp_weight * jnp.mean((norms - 1.0) ** 2)
+    if r1_penalty:
+      grads = grad_v(real)
+      penalty += 0.5 * r1_penalty * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))
+    return penalty
+
   def critic_loss(critic_params, model_params, batch, key):
-    return divergence.critic_loss(evaluate(model_params, critic_params, batch, key))
+    ev = evaluate(model_params, critic_params, batch, key)  # same key, same samples as the model's
+    penalty_key = jax.random.fold_in(key, 1)
+    return divergence.critic_loss(ev) + critic_penalty(critic_params, ev.real, ev.fake, penalty_key)
 
   def model_loss(model_params, critic_params, batch, key):
     ev = evaluate(model_params, critic_params, batch, key)

@@ -4,18 +4,23 @@
   >>> divergences.get("js").conjugate_activation(0.0)
 """
 
+from gdiv.divergences.adversarial import ADVERSARIAL, WASSERSTEIN_GP, CriticObjective
 from gdiv.divergences.base import Divergence, Evaluations
 from gdiv.divergences.f_divergences import F_DIVERGENCES, FDivergence, alpha_divergence
 from gdiv.divergences.lambertw import lambertw, log_lambertw_exp
-from gdiv.divergences.likelihood import MLE, MaximumLikelihood
+from gdiv.divergences.likelihood import MLE, Hybrid, MaximumLikelihood
+from gdiv.divergences.mmd import MMD_OBJECTIVE
 from gdiv.divergences import registry
 from gdiv.divergences.registry import get, names, register
 
-for _divergence in (*F_DIVERGENCES, MLE):
+# Flow-GAN's hybrid: WGAN-GP plus λ·NLL with λ = 1 (their MNIST/NICE setting).
+HYBRID = Hybrid(name="hybrid", adversarial=WASSERSTEIN_GP, weight=1.0)
+
+for _divergence in (*F_DIVERGENCES, MLE, *ADVERSARIAL, MMD_OBJECTIVE, HYBRID):
   register(_divergence)
 del _divergence
 
 __all__ = [
-    "Divergence", "Evaluations", "FDivergence", "MaximumLikelihood", "alpha_divergence", "get",
+    "CriticObjective", "Divergence", "Evaluations", "FDivergence", "Hybrid", "MaximumLikelihood", "alpha_divergence", "get",
     "lambertw", "log_lambertw_exp", "names", "register",
 ]

@@ -17,11 +17,15 @@ import jax
 class Evaluations(NamedTuple):
   """Arrays a divergence is computed from; fields it does not need are None.
 
+  real: the data batch x ~ P, shape (B, D).
+  fake: model samples x ~ Q, shape (B, D) (present when samples are drawn).
   critic_real: raw critic output V(x) on data x ~ P, shape (B,).
   critic_fake: raw critic output V(x) on model samples x ~ Q, shape (B,).
   log_q_real: model log-density log q(x) on data x ~ P, shape (B,).
   """
 
+  real: jax.Array | None = None
+  fake: jax.Array | None = None
   critic_real: jax.Array | None = None
   critic_fake: jax.Array | None = None
   log_q_real: jax.Array | None = None
@@ -37,6 +41,8 @@ class Divergence(Protocol):
     needs_sample_gradients: the model is trained through its samples, so they
       must be reparameterised (differentiable in the model parameters).
     estimate_name: what `estimate` returns, for logs and tables.
+    gradient_penalty: the critic gradient-penalty weight the objective's paper
+      uses (WGAN-GP: 10); the step applies it unless told otherwise.
   """
 
   name: str
@@ -44,6 +50,7 @@ class Divergence(Protocol):
   needs_log_prob: bool
   needs_sample_gradients: bool
   estimate_name: str
+  gradient_penalty: float
 
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     """Scalar the critic minimises."""

@@ -27,6 +27,7 @@ class MaximumLikelihood:
   needs_log_prob = True
   needs_sample_gradients = False
   estimate_name = "nll"
+  gradient_penalty = 0.0
 
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     raise TypeError("maximum likelihood has no critic")
@@ -39,3 +40,37 @@ class MaximumLikelihood:
 
 
 MLE = MaximumLikelihood()
+
+
+@dataclasses.dataclass(frozen=True)
+class Hybrid:
+  """Adversarial objective plus λ·NLL (Flow-GAN, Grover, Dhar, Ermon 2018).
+
+    model loss = adversarial model loss + λ·(-E_P[log q(x)]); the critic is the adversarial one's.
+  Needs an explicit model with differentiable samples (a flow, for instance).
+  """
+
+  name: str
+  adversarial: object
+  weight: float
+
+  needs_critic = True
+  needs_log_prob = True
+  needs_sample_gradients = True
+
+  @property
+  def estimate_name(self) -> str:
+    return self.adversarial.estimate_name
+
+  @property
+  def gradient_penalty(self) -> float:
+    return self.adversarial.gradient_penalty
+
+  def critic_loss(self, ev: Evaluations) -> jax.Array:
+    return self.adversarial.critic_loss(ev)
+
+  def model_loss(self, ev: Evaluations) -> jax.Array:
+    return self.adversarial.model_loss(ev) - self.weight * jnp.mean(ev.log_q_real)
+
+  def estimate(self, ev: Evaluations) -> jax.Array:
+    return self.adversarial.estimate(ev)

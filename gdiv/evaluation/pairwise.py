@@ -7,13 +7,11 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from gdiv.divergences.mmd import squared_distances
+
+__all__ = ["map_row_blocks", "squared_distances"]
+
 DEFAULT_BLOCK = 1024
-
-
-def squared_distances(a: jax.Array, b: jax.Array) -> jax.Array:
-  """‖a_i - b_j‖², shape (len(a), len(b)), clipped at 0 against rounding."""
-  cross = a @ b.T
-  return jnp.maximum(jnp.sum(a**2, 1)[:, None] + jnp.sum(b**2, 1)[None, :] - 2 * cross, 0.0)
 
 
 def map_row_blocks(fn: Callable[[jax.Array, jax.Array], jax.Array], rows: jax.Array,

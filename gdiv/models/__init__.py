@@ -1,7 +1,46 @@
-"""Model families (Flax modules) and critics."""
+"""Model families (Flax modules sharing the `Model` protocol) and critics, by name.
+
+  >>> from gdiv import models
+  >>> flow = models.get("flow")(dim=2)
+"""
+
+from __future__ import annotations
 
 from gdiv.models.base import Model, check_data_shape
+from gdiv.models.flow import RealNVP
 from gdiv.models.gaussian import Gaussian
+from gdiv.models.made import MADE
+from gdiv.models.mixture import MixtureOfGaussians
 from gdiv.models.mlp import MLP, MLPCritic, MLPGenerator
 
-__all__ = ["Gaussian", "MLP", "MLPCritic", "MLPGenerator", "Model", "check_data_shape"]
+_FAMILIES: dict[str, type[Model]] = {}
+
+
+def register(name: str, family: type[Model]) -> type[Model]:
+  """Make a model family available as `get(name)`; returns it."""
+  if name in _FAMILIES:
+    raise ValueError(f"A model family named {name!r} is already registered "
+                     f"(registered: {', '.join(names())}).")
+  _FAMILIES[name] = family
+  return family
+
+
+def get(name: str) -> type[Model]:
+  """The model family (a Flax module class) registered as `name`."""
+  try:
+    return _FAMILIES[name]
+  except KeyError:
+    raise ValueError(f"Unknown model family {name!r}; known families: {', '.join(names())}.") from None
+
+
+def names() -> list[str]:
+  return sorted(_FAMILIES)
+
+
+for _name, _family in (("gaussian", Gaussian), ("mixture", MixtureOfGaussians), ("flow", RealNVP),
+                       ("made", MADE), ("mlp_generator", MLPGenerator)):
+  register(_name, _family)
+del _name, _family
+
+__all__ = ["Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
+           "RealNVP", "check_data_shape", "get", "names", "register"]

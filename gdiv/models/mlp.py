@@ -20,17 +20,23 @@ def _activation(name: str) -> Callable:
 
 
 class MLP(nn.Module):
-  """Dense layers of the given widths with an activation between them."""
+  """Dense layers of the given widths with an activation between them.
+
+  zero_init_last: start the output layer at zero (a flow layer then starts as
+  the identity).
+  """
 
   widths: Sequence[int]
   activation: str = "relu"
+  zero_init_last: bool = False
 
   @nn.compact
   def __call__(self, x):
     act = _activation(self.activation)
     for width in self.widths[:-1]:
       x = act(nn.Dense(width)(x))
-    return nn.Dense(self.widths[-1])(x)
+    init = nn.initializers.zeros if self.zero_init_last else nn.linear.default_kernel_init
+    return nn.Dense(self.widths[-1], kernel_init=init)(x)
 
 
 class MLPGenerator(Model):
