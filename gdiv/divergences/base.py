@@ -60,3 +60,20 @@ class Divergence(Protocol):
 
   def estimate(self, ev: Evaluations) -> jax.Array:
     """The divergence (or bound, or NLL) the run reports."""
+
+
+class CriticFreeObjective:
+  """Base of objectives the model minimises directly, with no critic: estimate = model loss."""
+
+  name: str
+  needs_critic = False
+  gradient_penalty = 0.0
+
+  def critic_loss(self, ev: Evaluations) -> jax.Array:
+    raise TypeError(f"{self.name!r} has no critic")
+
+  def model_loss(self, ev: Evaluations) -> jax.Array:
+    raise NotImplementedError
+
+  def estimate(self, ev: Evaluations) -> jax.Array:
+    return self.model_loss(ev)

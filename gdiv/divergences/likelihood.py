@@ -15,27 +15,19 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from gdiv.divergences.base import Evaluations
+from gdiv.divergences.base import CriticFreeObjective, Evaluations
 
 
 @dataclasses.dataclass(frozen=True)
-class MaximumLikelihood:
+class MaximumLikelihood(CriticFreeObjective):
   """Minimise -E_P[log q(x)]; needs `log_prob`, no critic, no sample gradients."""
 
   name: str = "mle"
-  needs_critic = False
   needs_log_prob = True
   needs_sample_gradients = False
   estimate_name = "nll"
-  gradient_penalty = 0.0
-
-  def critic_loss(self, ev: Evaluations) -> jax.Array:
-    raise TypeError("maximum likelihood has no critic")
 
   def model_loss(self, ev: Evaluations) -> jax.Array:
-    return -jnp.mean(ev.log_q_real)
-
-  def estimate(self, ev: Evaluations) -> jax.Array:
     return -jnp.mean(ev.log_q_real)
 
 

@@ -14,7 +14,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from gdiv.divergences.base import Evaluations
+from gdiv.divergences.base import CriticFreeObjective, Evaluations
 
 BANDWIDTH_MULTIPLIERS = (0.5, 1.0, 2.0)
 
@@ -52,24 +52,16 @@ def median_heuristic(x: jax.Array, y: jax.Array) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class MMD:
+class MMD(CriticFreeObjective):
   """The model minimises the unbiased batch MMD²; there is no critic to train."""
 
   name: str = "mmd"
-  needs_critic = False
   needs_log_prob = False
   needs_sample_gradients = True
   estimate_name = "mmd2"
-  gradient_penalty = 0.0
-
-  def critic_loss(self, ev: Evaluations) -> jax.Array:
-    raise TypeError("mmd has no critic")
 
   def model_loss(self, ev: Evaluations) -> jax.Array:
     return mmd2_unbiased(ev.real, ev.fake, median_heuristic(ev.real, ev.fake))
-
-  def estimate(self, ev: Evaluations) -> jax.Array:
-    return self.model_loss(ev)
 
 
 MMD_OBJECTIVE = MMD()
