@@ -91,8 +91,12 @@ def fit_gaussian_by_mle(x_train: jax.Array, steps: int = 3000, seed: int = 0) ->
                                 np.exp(np.asarray(params["log_scale"]))[None])
 
 
-def memorisation_rows(dim: int, num_train: int, num_test: int, bandwidths, key: jax.Array) -> dict:
-  """Part (b): truth, a Gaussian fit, memorisers at each σ, and the noise mixture, on one data set."""
+def memorisation_rows(dim: int, num_train: int, num_test: int, bandwidths,
+                      key: jax.Array) -> tuple[dict, dict]:
+  """Part (b): truth, a Gaussian fit, memorisers at each σ, and the noise mixture, on one data set.
+
+  Returns (metrics per model, samples per model).
+  """
   target = memorisation_target(dim)
   k_train, k_test, k_samples = jax.random.split(key, 3)
   x_train, x_test = target.sample(k_train, num_train), target.sample(k_test, num_test)
@@ -103,13 +107,13 @@ def memorisation_rows(dim: int, num_train: int, num_test: int, bandwidths, key: 
   for sigma in bandwidths:
     models[f"memoriser σ={sigma:g}"] = GaussianMixture.create(
         np.full(num_train, 1.0 / num_train), train, np.full_like(train, sigma))
-  rows = {}
+  rows, samples = {}, {}
   for i, (name, model) in enumerate(models.items()):
-    samples = model.sample(jax.random.fold_in(k_samples, i), num_test)
-    pr = precision_recall(x_test, samples)
+    samples[name] = np.asarray(model.sample(jax.random.fold_in(k_samples, i), num_test))
+    pr = precision_recall(x_test, samples[name])
     rows[name] = {"nll": test_nll(model, x_test), "precision": pr["precision"],
-                  "recall": pr["recall"], "mmd2": mmd2(x_test, samples)}
-  return rows
+                  "recall": pr["recall"], "mmd2": mmd2(x_test, samples[name])}
+  return rows, samples
 
 
 def results_table(noise_rows: list, memo_rows: dict, config: dict) -> str:
@@ -192,8 +196,10 @@ def main(argv):
     noise_rows.append(noise_mixture_row(dim, config["noise_std"], config["num_test"],
                                         jax.random.fold_in(key_a, dim)))
     workdir.log_metrics({"part": "noise_mixture", **noise_rows[-1]})
-  memo_rows = memorisation_rows(config["memorise_dim"], config["num_train"], config["num_test"],
-                                config["bandwidths"], key_b)
+  memo_rows, memo_samples = memorisation_rows(config["memorise_dim"], config["num_train"],
+                                              config["num_test"], config["bandwidths"], key_b)
+  names = list(memo_samples)
+  workdir.save_samples(np.stack([memo_samples[n] for n in names]), models=np.asarray(names))
   for name, row in memo_rows.items():
     workdir.log_metrics({"part": "memorisation", "model": name, **row})
   plot(workdir.path / "nll_vs_precision.png", noise_rows, memo_rows)

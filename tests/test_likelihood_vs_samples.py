@@ -28,7 +28,8 @@ def test_noise_mixture_nll_within_log_100_while_precision_collapses():
 
 
 def test_memoriser_has_good_samples_and_a_diverging_test_nll():
-  rows = memorisation_rows(8, 400, 800, (0.3, 0.03, 0.003), jax.random.key(0))
+  rows, samples = memorisation_rows(8, 400, 800, (0.3, 0.03, 0.003), jax.random.key(0))
+  assert samples["memoriser σ=0.003"].shape == (800, 8)
   truth, fit = rows["true model"], rows["Gaussian fit (mle)"]
   memorisers = [rows[f"memoriser σ={s:g}"] for s in (0.3, 0.03, 0.003)]
   for m in memorisers:
@@ -49,6 +50,7 @@ def test_study_writes_its_table_and_figure(tmp_path):
   results = json.loads((tmp_path / "results.json").read_text())
   assert [r["dim"] for r in results["noise_mixture"]] == [2, 16]
   assert set(results["memorisation"]) >= {"true model", "Gaussian fit (mle)", "memoriser σ=0.01"}
+  assert np.load(tmp_path / "samples.npz")["x"].shape == (len(results["memorisation"]), 300, 8)
   for name in ("config.json", "metrics.jsonl", "results.md", "nll_vs_precision.png"):
     assert (tmp_path / name).stat().st_size > 0
   assert "| memoriser σ=0.01 |" in result.stdout
