@@ -63,12 +63,21 @@ def mixture_from_flags(flag_values) -> GaussianMixture:
     raise flags.ValidationError(str(e)) from None
 
 
+def study_divergences() -> list[str]:
+  """The registered f-divergences, and mle: those with an exact best fit by quadrature."""
+  return [n for n in divergences.names()
+          if n == "mle" or isinstance(divergences.get(n), divergences.FDivergence)]
+
+
 def divergence_names(requested: Sequence[str]) -> list[str]:
-  """Expand 'all' and check every name is registered."""
+  """Expand 'all' and check every name is a registered f-divergence or mle."""
   if list(requested) == ["all"]:
-    return divergences.names()
+    return study_divergences()
   for name in requested:
     divergences.get(name)  # raises with the list of known names
+    if name not in study_divergences():
+      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with the exact "
+                       f"D_f minimiser. Choose among {', '.join(study_divergences())}.")
   return list(requested)
 
 

@@ -42,6 +42,7 @@ def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
 
 @pytest.mark.parametrize("flag, message", [
     ("--divergences=kl,nope", "Unknown divergence 'nope'; known divergences:"),
+    ("--divergences=hinge", "'hinge' is not an f-divergence"),
     ("--mixture_weights=0.5,0.6", "weights must be non-negative and sum to 1"),
     ("--mixture_means=0.0,1.0,2.0", "Mixture lists differ in length: 2 weights, 3 means, 2 stds"),
     ("--mixture_stds=1.0,-0.5", "stds must be positive"),
