@@ -1,0 +1,31 @@
+"""A reduced pairing matrix: possible pairs train with finite losses, impossible ones say why."""
+
+import math
+
+import pytest
+
+from experiments.pairings import pair_result, results_table
+
+
+@pytest.mark.parametrize("model, divergence", [("flow", "wasserstein_gp"), ("made", "hybrid"),
+                                               ("mixture", "mmd"), ("mlp_generator", "reverse_kl"),
+                                               ("gaussian", "relativistic")])
+def test_possible_pairs_train_with_finite_losses(model, divergence):
+  result = pair_result(model, divergence, steps=40)
+  assert result["status"] == "ok"
+  assert math.isfinite(result["loss_start"]) and math.isfinite(result["loss_end"])
+
+
+@pytest.mark.parametrize("divergence", ["mle", "hybrid"])
+def test_likelihood_objectives_on_an_implicit_generator_are_unsupported_with_the_reason(divergence):
+  result = pair_result("mlp_generator", divergence, steps=40)
+  assert result["status"] == "unsupported"
+  assert "implicit model with no log_prob" in result["reason"]
+
+
+def test_table_marks_each_cell_and_lists_reasons():
+  results = {"gaussian": {"mle": {"status": "ok", "loss_start": 3.0, "loss_end": 1.0}},
+             "mlp_generator": {"mle": {"status": "unsupported", "reason": "needs log q(x)"}}}
+  table = results_table(results, 40)
+  assert "| gaussian | ✓ |" in table and "| mlp_generator | ✗ (1) |" in table
+  assert "- mlp_generator × mle: needs log q(x)" in table
