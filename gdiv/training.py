@@ -149,7 +149,8 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       fields["critic_real"] = critic.apply(critic_params, batch)
       fields["critic_fake"] = critic.apply(critic_params, fields["fake"])
     if divergence.needs_log_prob:
-      fields["log_q_real"] = model.apply(model_params, batch, method=model.log_prob)
+      fields["log_q_real"] = model.apply(model_params, batch, jax.random.fold_in(key, 2),
+                                         method=model.training_log_prob)
     return Evaluations(**fields)
 
   def init(key, example_batch) -> TrainState:
@@ -219,7 +220,9 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
 
     metrics["model_loss"] = loss
     metrics["model_grad_norm"] = optax.tree.norm(model_grads)
-    metrics[divergence.estimate_name] = estimate
+    # a latent-variable model's likelihood is a bound (the ELBO): its NLL is an upper bound
+    bound = model.log_prob_is_bound and divergence.estimate_name == "nll"
+    metrics["nll_upper_bound" if bound else divergence.estimate_name] = estimate
     return TrainState(step=state.step + 1, key=key, model_params=model_params,
                       model_opt_state=model_opt_state, critic_params=critic_params,
                       critic_opt_state=critic_opt_state), metrics

@@ -13,7 +13,17 @@ from gdiv.evaluation.pairwise import map_row_blocks, squared_distances
 from gdiv.models import Model
 
 
-def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array | None = None) -> dict:
+def _log_prob(model: Model, params, x, key, iwae_samples: int):
+  """log q(x), or for latent-variable models the importance-weighted bound (needs key)."""
+  if not model.log_prob_is_bound:
+    return model.apply(params, x, method=model.log_prob)
+  if key is None:
+    raise ValueError(f"{type(model).__name__}'s likelihood is estimated by importance sampling: pass key=.")
+  return model.apply(params, x, jax.random.fold_in(key, 1), iwae_samples, method=model.iwae)
+
+
+def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array | None = None,
+        iwae_samples: int = 256) -> dict:
   """Mean negative log-likelihood of an explicit model, in nats per example and bits per dimension.
 
   Continuous data (num_bits None): nll = -mean log q(x); bits/dim = nll / (D ln 2).
@@ -21,7 +31,9 @@ def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array 
   y = (x + u)/2^b, u ~ U[0, 1)^D (uniform dequantisation, one draw per point):
     -log P(x) ≤ E_u[-log q(y)] + D b ln 2,
   so the returned nll and bits/dim = nll/(D ln 2) are upper bounds on the
-  discrete model's. The dict says which convention applies.
+  discrete model's. The dict says which convention applies. For a VAE
+  (log_prob_is_bound) log q(x) is the importance-weighted bound with
+  `iwae_samples` samples, so the NLL is an upper bound even on continuous data.
   """
   if not model.has_log_prob:
     raise ValueError(f"{type(model).__name__} has no log_prob: NLL needs an explicit model "
@@ -29,8 +41,7 @@ def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array 
   x = as_points(x, "x", dim=model.dim)
   d = x.shape[1]
   if num_bits is None:
-    log_q = model.apply(params, x, method=model.log_prob)
-    value = -float(jnp.mean(log_q))
+    value = -float(jnp.mean(_log_prob(model, params, x, key, iwae_samples)))
     convention = "continuous density: -mean log q(x)"
   else:
     if key is None:
@@ -38,9 +49,11 @@ def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array 
     if np.any(np.asarray(x) < 0) or np.any(np.asarray(x) >= 2**num_bits) or np.any(np.asarray(x) % 1):
       raise ValueError(f"num_bits={num_bits} expects integers in [0, {2**num_bits - 1}].")
     y = (x + jax.random.uniform(key, x.shape)) / 2**num_bits
-    value = -float(jnp.mean(model.apply(params, y, method=model.log_prob))) + d * num_bits * math.log(2)
+    value = -float(jnp.mean(_log_prob(model, params, y, key, iwae_samples))) + d * num_bits * math.log(2)
     convention = (f"uniform dequantisation of {num_bits}-bit data: upper bound "
                   "E_u[-log q((x+u)/2^b)] + D b ln 2")
+  if model.log_prob_is_bound:
+    convention += f"; log q(x) by the importance-weighted bound, K = {iwae_samples} (an upper bound on the NLL)"
   return {"nll": value, "bits_per_dim": value / (d * math.log(2)), "convention": convention}
 
 

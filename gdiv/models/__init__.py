@@ -12,6 +12,7 @@ from gdiv.models.gaussian import Gaussian
 from gdiv.models.made import MADE
 from gdiv.models.mixture import MixtureOfGaussians
 from gdiv.models.mlp import MLP, MLPCritic, MLPGenerator
+from gdiv.models.vae import VAE
 
 _FAMILIES: dict[str, type[Model]] = {}
 
@@ -38,9 +39,9 @@ def names() -> list[str]:
 
 
 for _name, _family in (("gaussian", Gaussian), ("mixture", MixtureOfGaussians), ("flow", RealNVP),
-                       ("made", MADE), ("mlp_generator", MLPGenerator)):
+                       ("made", MADE), ("vae", VAE), ("mlp_generator", MLPGenerator)):
   register(_name, _family)
 del _name, _family
 
 __all__ = ["Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
-           "RealNVP", "check_data_shape", "get", "names", "register"]
+           "RealNVP", "VAE", "check_data_shape", "get", "names", "register"]

@@ -7,6 +7,9 @@ attributes say what it can do:
   has_log_prob: log q(x) is available (likelihood objectives need it);
   differentiable_samples: `sample` is reparameterised, x = h_θ(ε), so
     gradients reach θ through samples (adversarial objectives need it).
+Latent-variable models train on a stochastic lower bound of log q(x) instead
+(`training_log_prob(x, key)`, the ELBO for a VAE) and say so with
+`log_prob_is_bound = True`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ class Model(nn.Module):
   dim: int
   has_log_prob: ClassVar[bool] = False
   differentiable_samples: ClassVar[bool] = True
+  log_prob_is_bound: ClassVar[bool] = False
 
   def sample(self, key, n: int):
     raise NotImplementedError
 
   def log_prob(self, x):
     raise NotImplementedError(f"{type(self).__name__} is implicit: it has no log_prob.")
+
+  def training_log_prob(self, x, key):
+    """What likelihood objectives maximise: log q(x) itself, or a lower bound of it."""
+    del key
+    return self.log_prob(x)
 
 
 def check_data_shape(model: Model, x, what: str = "data") -> None:
