@@ -16,6 +16,7 @@ import optax
 from absl import flags
 
 from experiments import common
+from gdiv.data import load_digits_split
 from gdiv.evaluation import digits
 
 FLAGS = flags.FLAGS
@@ -23,7 +24,7 @@ FLAGS = flags.FLAGS
 
 def train(steps: int, learning_rate: float, seed: int):
   """Returns (params, test accuracy)."""
-  (x_train, y_train), (x_test, y_test) = digits.load_digits_split(seed)
+  (x_train, y_train), (x_test, y_test) = load_digits_split(seed)
   model = digits.DigitsClassifier()
   params = model.init(jax.random.key(seed), jnp.zeros((1, 64)))
   optimizer = optax.adamw(learning_rate, weight_decay=1e-4)

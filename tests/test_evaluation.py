@@ -15,7 +15,8 @@ from gdiv.data import GaussianMixture
 from gdiv.evaluation import (digit_features, exact_f_divergence, frechet_distance, median_bandwidths,
                              mmd2, mmd_test, mode_metrics, nll, parzen_log_likelihood, prd,
                              precision_recall, variational_divergence)
-from gdiv.evaluation.digits import DigitsClassifier, load_digits_split, load_params
+from gdiv.data import load_digits_split
+from gdiv.evaluation.digits import DigitsClassifier, load_params
 from gdiv.models import Gaussian
 
 RNG = np.random.default_rng(0)

@@ -168,3 +168,48 @@ def test_vae_trained_on_its_elbo_improves_the_importance_weighted_nll():
   after = nll(vae, state.model_params, x_test, key=jax.random.key(1))
   assert "nll_upper_bound" in metrics and "nll" not in metrics  # the ELBO is a bound: metrics say so
   assert after["nll"] < before - 0.5 and "importance-weighted" in after["convention"]
+
+
+def test_spectral_normalisation_gives_unit_largest_singular_value():
+  from gdiv.models.critics import spectral_normalise
+  for shape in [(16, 8), (3, 3, 4, 8)]:
+    kernel = jax.random.normal(jax.random.key(len(shape)), shape)
+    singular = np.linalg.svd(np.asarray(spectral_normalise(kernel)).reshape(-1, shape[-1]), compute_uv=False)
+    np.testing.assert_allclose(singular[0], 1.0, rtol=1e-3)
+
+
+def test_packing_puts_m_samples_side_by_side_and_needs_divisible_batches():
+  from gdiv.models.critics import pack
+  x = jnp.arange(12.0).reshape(6, 2)
+  np.testing.assert_array_equal(pack(x, 3), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+  critic = MLPCritic((8,), pack=3)
+  params = critic.init(jax.random.key(0), x)
+  assert critic.apply(params, x).shape == (2,)
+  with pytest.raises(ValueError, match="batch size divisible by 4; got 6"):
+    MLPCritic((8,), pack=4).init(jax.random.key(0), x)
+
+
+def test_conv_generator_and_critic_on_digit_shaped_images():
+  from gdiv.models import ConvCritic
+  generator = models.get("conv_generator")(dim=64)
+  params = generator.init(jax.random.key(0), jax.random.key(1), 2, method=generator.sample)
+  x = generator.apply(params, jax.random.key(2), 6, method=generator.sample)
+  assert x.shape == (6, 64) and bool(jnp.all((x > 0) & (x < 1)))
+  critic = ConvCritic((8, 8), spectral_norm=True, pack=2)
+  assert critic.apply(critic.init(jax.random.key(0), x), x).shape == (3,)
+  with pytest.raises(ValueError, match=r"expects flattened images of shape \(batch, 64\); got \(6, 8, 8\)"):
+    critic.init(jax.random.key(0), x.reshape(6, 8, 8))
+  with pytest.raises(ValueError, match="sides divisible by 4"):
+    bad = models.get("conv_generator")(dim=36, image_shape=(6, 6))
+    bad.init(jax.random.key(0), jax.random.key(1), 2, method=bad.sample)
+
+
+def test_spectrally_normalised_critic_without_penalty_fits_a_gaussian():
+  trainer = training.make_trainer(
+      models.get("gaussian")(dim=2), "wasserstein_gp", gradient_penalty=0.0,
+      critic=MLPCritic((64, 64), "relu", spectral_norm=True), model_optimizer=optax.adam(3e-3),
+      critic_optimizer=optax.adam(1e-3, b1=0.5), n_critic=5)
+  state = trainer.init(jax.random.key(0), jnp.zeros((256, 2)))
+  state, _ = jax.jit(training.make_train_loop(trainer.step, lambda k: GAUSSIAN_TARGET.sample(k, 256), 3000))(state)
+  params = state.model_params["params"]
+  np.testing.assert_allclose(params["mean"], GAUSSIAN_TARGET.means[0], atol=0.15)

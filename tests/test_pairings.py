@@ -9,16 +9,18 @@ from experiments.pairings import pair_result, results_table
 
 @pytest.mark.parametrize("model, divergence", [("flow", "wasserstein_gp"), ("made", "hybrid"),
                                                ("mixture", "mmd"), ("mlp_generator", "reverse_kl"),
-                                               ("gaussian", "relativistic")])
+                                               ("gaussian", "relativistic"), ("vae", "js"),
+                                               ("conv_generator", "hinge")])
 def test_possible_pairs_train_with_finite_losses(model, divergence):
   result = pair_result(model, divergence, steps=40)
   assert result["status"] == "ok"
   assert math.isfinite(result["loss_start"]) and math.isfinite(result["loss_end"])
 
 
+@pytest.mark.parametrize("model", ["mlp_generator", "conv_generator"])
 @pytest.mark.parametrize("divergence", ["mle", "hybrid"])
-def test_likelihood_objectives_on_an_implicit_generator_are_unsupported_with_the_reason(divergence):
-  result = pair_result("mlp_generator", divergence, steps=40)
+def test_likelihood_objectives_on_an_implicit_generator_are_unsupported_with_the_reason(model, divergence):
+  result = pair_result(model, divergence, steps=40)
   assert result["status"] == "unsupported"
   assert "implicit model with no log_prob" in result["reason"]
 

@@ -16,10 +16,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdiv.data.images import DIGITS_SHAPE
+
 PARAMS_PATH = pathlib.Path(__file__).with_name("digits_classifier.msgpack")
-IMAGE_SHAPE = (8, 8)
+IMAGE_SHAPE = DIGITS_SHAPE
 NUM_CLASSES = 10
-MAX_PIXEL = 16.0  # scikit-learn's digits are integers 0..16
 
 
 class DigitsClassifier(nn.Module):
@@ -32,18 +33,6 @@ class DigitsClassifier(nn.Module):
     for width in self.hidden:
       x = nn.relu(nn.Dense(width)(x))
     return x if return_features else nn.Dense(NUM_CLASSES)(x)
-
-
-def load_digits_split(seed: int = 0, test_fraction: float = 0.25):
-  """scikit-learn's digits as ((x_train, y_train), (x_test, y_test)), x in [0, 1], shape (n, 64)."""
-  from sklearn.datasets import load_digits
-
-  digits = load_digits()
-  x = digits.data.astype(np.float32) / MAX_PIXEL
-  order = np.random.default_rng(seed).permutation(len(x))
-  n_test = int(len(x) * test_fraction)
-  test, train = order[:n_test], order[n_test:]
-  return (x[train], digits.target[train]), (x[test], digits.target[test])
 
 
 def load_params(path: pathlib.Path = PARAMS_PATH):

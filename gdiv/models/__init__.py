@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 from gdiv.models.base import Model, check_data_shape
+from gdiv.models.conv import ConvGenerator
+from gdiv.models.critics import ConvCritic, MLPCritic
 from gdiv.models.flow import RealNVP
 from gdiv.models.gaussian import Gaussian
 from gdiv.models.made import MADE
 from gdiv.models.mixture import MixtureOfGaussians
-from gdiv.models.mlp import MLP, MLPCritic, MLPGenerator
+from gdiv.models.mlp import MLP, MLPGenerator
 from gdiv.models.vae import VAE
 
 _FAMILIES: dict[str, type[Model]] = {}
@@ -39,9 +41,10 @@ def names() -> list[str]:
 
 
 for _name, _family in (("gaussian", Gaussian), ("mixture", MixtureOfGaussians), ("flow", RealNVP),
-                       ("made", MADE), ("vae", VAE), ("mlp_generator", MLPGenerator)):
+                       ("made", MADE), ("vae", VAE), ("mlp_generator", MLPGenerator),
+                       ("conv_generator", ConvGenerator)):
   register(_name, _family)
 del _name, _family
 
-__all__ = ["Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
+__all__ = ["ConvCritic", "ConvGenerator", "Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
            "RealNVP", "VAE", "check_data_shape", "get", "names", "register"]

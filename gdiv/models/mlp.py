@@ -1,4 +1,4 @@
-"""Multilayer perceptrons: an implicit generator and a critic."""
+"""Multilayer perceptrons and the MLP implicit generator."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ACTIVATIONS: dict[str, Callable] = {"tanh": nn.tanh, "relu": nn.relu, "leaky_rel
                                     "elu": nn.elu}
 
 
-def _activation(name: str) -> Callable:
+def activation_fn(name: str) -> Callable:
   if name not in ACTIVATIONS:
     raise ValueError(f"Unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}.")
   return ACTIVATIONS[name]
@@ -32,7 +32,7 @@ class MLP(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    act = _activation(self.activation)
+    act = activation_fn(self.activation)
     for width in self.widths[:-1]:
       x = act(nn.Dense(width)(x))
     init = nn.initializers.zeros if self.zero_init_last else nn.linear.default_kernel_init
@@ -52,14 +52,3 @@ class MLPGenerator(Model):
   def sample(self, key, n: int):
     z = jax.random.normal(key, (n, self.latent_dim))
     return MLP((*self.hidden, self.dim), self.activation)(z)
-
-
-class MLPCritic(nn.Module):
-  """Raw critic V_ω(x) ∈ ℝ, shape (batch,); the divergence applies g_f."""
-
-  hidden: Sequence[int] = (64, 64)
-  activation: str = "tanh"
-
-  @nn.compact
-  def __call__(self, x):
-    return MLP((*self.hidden, 1), self.activation)(x)[..., 0]
