@@ -14,6 +14,7 @@ Latent-variable models train on a stochastic lower bound of log q(x) instead
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import flax.linen as nn
@@ -43,6 +44,9 @@ class Model(nn.Module):
 def check_data_shape(model: Model, x, what: str = "data") -> None:
   """Raise a clear error unless x is a non-empty floating array of shape (batch, model.dim)."""
   shape = tuple(x.shape)
+  if len(shape) > 2 and math.prod(shape[1:]) == model.dim:
+    raise ValueError(f"{type(model).__name__} expects {what} flattened to (batch, {model.dim}); got "
+                     f"images of shape {shape}. Flatten them first: x.reshape(len(x), -1).")
   if len(shape) != 2 or shape[1] != model.dim:
     raise ValueError(f"{type(model).__name__} models {model.dim}-dimensional points and expects {what} "
                      f"of shape (batch, {model.dim}); got shape {shape}. Reshape the data, or build "
