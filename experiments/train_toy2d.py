@@ -31,7 +31,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from experiments import common
-from gdiv import divergences, training
+from gdiv import divergences, sharding, training
 from gdiv.data import GaussianMixture, grid, ring
 from gdiv.evaluation import mode_metrics
 from gdiv.models import MLPCritic, MLPGenerator
@@ -42,7 +42,7 @@ FLAGS = flags.FLAGS
 DEFAULT_CONFIG = "experiments/configs/train_toy2d.py"
 DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
-RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples")
+RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel")
 
 
 def define_flags():
@@ -103,7 +103,8 @@ def train(config, workdir: Workdir | None):
       example_batch=jnp.zeros((config.batch_size, 2)), seed=config.seed, workdir=workdir,
       log_every=config.log_every, checkpoint_every=config.checkpoint_every,
       keep_checkpoints=config.keep_checkpoints,
-      allow_nonfinite_updates=config.skip_nonfinite_updates)
+      allow_nonfinite_updates=config.skip_nonfinite_updates,
+      mesh=sharding.make_mesh() if config.data_parallel else None)
   model = MLPGenerator(dim=2, hidden=tuple(config.generator_hidden), latent_dim=config.latent_dim)
   samples = np.asarray(model.apply(state.model_params, jax.random.key(config.seed + 1),
                                    config.eval_samples, method=model.sample))

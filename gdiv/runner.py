@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from gdiv import training
+from gdiv import sharding, training
 from gdiv.checkpoints import Checkpointer
 from gdiv.workdir import Workdir
 
@@ -48,7 +48,8 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
                  workdir: Workdir | None = None, log_every: int = 500,
                  checkpoint_every: int | None = None, keep_checkpoints: int = 3,
                  allow_nonfinite_updates: bool = False,
-                 on_metrics: Callable[[dict], None] | None = None):
+                 on_metrics: Callable[[dict], None] | None = None,
+                 mesh: jax.sharding.Mesh | None = None):
   """Train to `steps` total steps; returns (state, metrics of the last host call).
 
   name: labels metrics, TensorBoard tags and the checkpoint subdirectory
@@ -58,10 +59,15 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     optimizers must then skip such updates, e.g. optax.apply_if_finite); a
     non-finite parameter still stops the run.
   on_metrics: receives the record logged after each host call.
+  mesh: train data-parallel over this device mesh (gdiv.sharding): the state
+    is replicated and each batch split over the 'data' axis.
   """
   checkpoint_every = checkpoint_every or log_every * max(1, 5000 // log_every)
   _check_options(steps, log_every, checkpoint_every)
   label = name or trainer.divergence.name
+  if mesh is not None:
+    sharding.check_batch_divisible(example_batch.shape[0], mesh)
+    sample_batch = sharding.shard_batches(sample_batch, mesh)
   state = trainer.init(jax.random.key(seed), example_batch)
   checkpointer = None
   if workdir is not None:
@@ -72,6 +78,8 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
       logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
     else:
       checkpointer.save(state)  # the initial state: a run always has a good checkpoint to go back to
+  if mesh is not None:
+    state = sharding.replicate(state, mesh)
   if int(state.step) > steps:
     raise ValueError(f"The checkpoint in {checkpointer.directory} is at step {int(state.step)}, past "
                      f"steps={steps}: raise --steps or use a new --workdir.")

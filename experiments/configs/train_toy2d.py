@@ -31,6 +31,8 @@ def get_config() -> ml_collections.ConfigDict:
   config.beta1 = 0.5
   config.batch_size = 256
   config.steps = 10_000
+  # Devices: True splits each batch over all visible devices (jax.sharding, 'data' axis).
+  config.data_parallel = False
   # Robustness.
   config.skip_nonfinite_updates = False  # True: skip updates with non-finite gradients and go on
   config.log_every = 500
