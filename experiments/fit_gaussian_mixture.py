@@ -7,7 +7,7 @@ compared with the exact best fit (μ*, σ*) = argmin D_f(P||Q_θ), found by
 numerical integration and Nelder–Mead. `mle` is the same step with no critic;
 its best fit is the KL one (moment matching).
 
-Reproduce (about 90 s on a 2-core CPU):
+Reproduce (about 2 minutes on a 2-core CPU):
 
   python -m experiments.fit_gaussian_mixture --workdir=/tmp/fit_gaussian_mixture
 
@@ -217,7 +217,8 @@ def plot_fits(path, mixture: GaussianMixture, rows: dict) -> None:
 
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
-  flags.DEFINE_list("divergences", ["all"], "Comma list of registered divergences, or 'all'.")
+  flags.DEFINE_list("divergences", ["all"], "Comma list of f-divergences (alpha, gan, jeffrey, js, kl, "
+                    "neyman, pearson, reverse_kl, squared_hellinger, total_variation) and mle, or 'all'.")
   flags.DEFINE_list("mixture_weights", ["0.7", "0.3"], "Mixture weights P (sum to 1).")
   flags.DEFINE_list("mixture_means", ["-1.0", "1.2"], "Component means.")
   flags.DEFINE_list("mixture_stds", ["0.5", "1.0"], "Component standard deviations (> 0).")

@@ -30,4 +30,12 @@ def test_table_marks_each_cell_and_lists_reasons():
              "mlp_generator": {"mle": {"status": "unsupported", "reason": "needs log q(x)"}}}
   table = results_table(results, 40)
   assert "| gaussian | ✓ |" in table and "| mlp_generator | ✗ (1) |" in table
-  assert "- mlp_generator × mle: needs log q(x)" in table
+  assert "- mlp_generator × mle (unsupported): needs log q(x)" in table
+
+
+def test_benchmark_reports_positive_rates_and_flops_from_the_compiled_step():
+  from experiments.benchmark import benchmark
+  row = benchmark("toy", steps_per_call=5, calls=1, seeds=2)
+  assert row["steps_per_sec"] > 0 and row["flops_per_step"] > 1e6 and row["compile_s"] > 0
+  assert row["gflops"] == row["flops_per_step"] * row["steps_per_sec"] / 1e9
+  assert row["peak_memory_mb"] > 0 and row["vmapped_seeds_speedup"] > 0

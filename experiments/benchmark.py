@@ -1,0 +1,186 @@
+r"""Speed of the one training step: steps/s, achieved GFLOP/s against the machine's matmul rate,
+compile time, memory, vmapped seeds, and (optionally) the same step in PyTorch.
+
+  python -m experiments.benchmark --workdir=runs/benchmark
+  python -m experiments.benchmark --configs=toy,mid --compare_torch   # needs pip install -e ".[bench]"
+
+Configurations:
+  toy   2-D GAN (js, alternating, n_critic 1), MLP 3×64 generator and critic, batch 256
+  mid   the same with MLP 3×256, batch 512
+  flow  Real-NVP (8 couplings, 2×256 MLPs) trained by mle on 64-D data, batch 256
+  image conv GAN (ConvGenerator, ConvCritic) on 8×8 digits, batch 128
+
+FLOPs per step come from XLA's cost analysis of the compiled single step;
+GFLOP/s = FLOPs per step × steps/s, measured over host calls of
+`--steps_per_call` steps each (one lax.scan). The matmul reference is a
+jit-compiled float32 n×n matmul (2n³ FLOPs) timed in the same run. Memory is
+XLA's memory analysis of the compiled loop (arguments + outputs + temporaries).
+All ratios are measured in one run on one machine; these machines are shared,
+so compare ratios rather than absolute numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import flags
+
+from experiments import common
+from gdiv import training
+from gdiv.data import DIGITS_SHAPE, GaussianMixture, load_digits_split, ring
+from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
+from gdiv.workdir import Workdir
+
+FLAGS = flags.FLAGS
+CONFIGS = ("toy", "mid", "flow", "image")
+
+
+def define_flags():
+  """Define the command-line flags (only when run as a program, so tests can import this module)."""
+  flags.DEFINE_list("configs", list(CONFIGS), f"Configurations among {', '.join(CONFIGS)}.")
+  flags.DEFINE_integer("steps_per_call", 100, "Steps per host call (one lax.scan).", lower_bound=1)
+  flags.DEFINE_integer("calls", 10, "Timed host calls per configuration.", lower_bound=1)
+  flags.DEFINE_integer("seeds", 8, "Seeds for the vmapped-versus-sequential comparison.", lower_bound=1)
+  flags.DEFINE_integer("matmul_size", 2048, "n of the n×n float32 matmul reference.", lower_bound=64)
+  flags.DEFINE_bool("compare_torch", False, "Also time the same toy/mid step in PyTorch.")
+  flags.DEFINE_string("workdir", "runs/benchmark", "Output directory.")
+
+
+class Problem(NamedTuple):
+  trainer: training.Trainer
+  sample_batch: Callable[[jax.Array], jax.Array]
+  batch_size: int
+  dim: int
+
+
+def _gan(hidden: int, batch_size: int) -> Problem:
+  data = ring()
+  trainer = training.make_trainer(
+      MLPGenerator(dim=2, hidden=(hidden,) * 3), "js", critic=MLPCritic((hidden,) * 3, "relu"),
+      model_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3))
+  return Problem(trainer, lambda k: data.sample(k, batch_size), batch_size, 2)
+
+
+def problem(name: str) -> Problem:
+  if name == "toy":
+    return _gan(64, 256)
+  if name == "mid":
+    return _gan(256, 512)
+  if name == "flow":
+    means = np.random.default_rng(0).normal(size=(4, 64))
+    data = GaussianMixture.create(np.full(4, 0.25), means, np.full((4, 64), 0.5))
+    trainer = training.make_trainer(RealNVP(dim=64, num_layers=8, hidden=(256, 256)), "mle",
+                                    model_optimizer=optax.adam(1e-3))
+    return Problem(trainer, lambda k: data.sample(k, 256), 256, 64)
+  if name == "image":
+    images = jnp.asarray(load_digits_split()[0][0])
+    trainer = training.make_trainer(
+        ConvGenerator(dim=64, image_shape=DIGITS_SHAPE), "js", critic=ConvCritic(DIGITS_SHAPE),
+        model_optimizer=optax.adam(2e-4, b1=0.5), critic_optimizer=optax.adam(2e-4, b1=0.5))
+    return Problem(trainer, lambda k: images[jax.random.randint(k, (128,), 0, images.shape[0])], 128, 64)
+  raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
+
+
+def matmul_gflops(n: int, repeats: int = 10) -> float:
+  """Measured float32 n×n matmul rate of this machine, GFLOP/s."""
+  a = jax.random.normal(jax.random.key(0), (n, n))
+  matmul = jax.jit(lambda x: x @ x)
+  matmul(a).block_until_ready()
+  start = time.perf_counter()
+  for _ in range(repeats):
+    a = matmul(a) / n  # keep values bounded; the division is O(n²), negligible
+  a.block_until_ready()
+  return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def _timed_calls(fn, state, calls: int):
+  """Seconds for `calls` consecutive calls of an already compiled fn, state threaded through."""
+  start = time.perf_counter()
+  for _ in range(calls):
+    state, _ = fn(state)
+  jax.block_until_ready(state)
+  return time.perf_counter() - start, state
+
+
+def benchmark(name: str, steps_per_call: int, calls: int, seeds: int) -> dict:
+  """steps/s, GFLOP/s, compile time, memory and vmapped-seed speed-up for one configuration."""
+  prob = problem(name)
+  state = prob.trainer.init(jax.random.key(0), jnp.zeros((prob.batch_size, prob.dim)))
+  batch = prob.sample_batch(jax.random.key(1))
+  step_flops = jax.jit(prob.trainer.step).lower(state, batch).compile().cost_analysis()
+  step_flops = float((step_flops[0] if isinstance(step_flops, list) else step_flops)["flops"])
+
+  loop = training.make_train_loop(prob.trainer.step, prob.sample_batch, steps_per_call)
+  start = time.perf_counter()
+  compiled = jax.jit(loop).lower(state).compile()
+  compile_s = time.perf_counter() - start
+  memory = compiled.memory_analysis()
+  peak_bytes = (memory.argument_size_in_bytes + memory.output_size_in_bytes
+                + memory.temp_size_in_bytes) if memory is not None else float("nan")
+  state, _ = compiled(state)  # warm-up
+  seconds, _ = _timed_calls(compiled, state, calls)
+  steps_per_sec = steps_per_call * calls / seconds
+
+  # The same steps for `seeds` seeds: one vmapped program against one program per seed.
+  states = jax.vmap(lambda k: prob.trainer.init(k, jnp.zeros((prob.batch_size, prob.dim))))(
+      jax.random.split(jax.random.key(2), seeds))
+  vmapped = jax.jit(jax.vmap(loop))
+  states, _ = vmapped(states)
+  vmapped_s, _ = _timed_calls(vmapped, states, calls)
+  sequential_s = seeds * seconds  # `seeds` runs of the single-seed program, measured above
+  return {"steps_per_sec": steps_per_sec, "flops_per_step": step_flops,
+          "gflops": step_flops * steps_per_sec / 1e9, "compile_s": compile_s,
+          "peak_memory_mb": peak_bytes / 2**20, "vmapped_seeds": seeds,
+          "vmapped_seeds_speedup": sequential_s / vmapped_s}
+
+
+def results_table(rows: dict, matmul: float, device: str) -> str:
+  torch_cols = any("torch_eager_steps_per_sec" in r for r in rows.values())
+  head = "| config | steps/s | GFLOP/s | of matmul | compile (s) | memory (MB) | 8 seeds vmapped vs sequential |"
+  sep = "|---|---|---|---|---|---|---|"
+  if torch_cols:
+    head += " torch eager steps/s | ratio | torch.compile steps/s | ratio |"
+    sep += "---|---|---|---|"
+  lines = [f"# Benchmark on {device}", "", f"float32 matmul reference: {matmul:.1f} GFLOP/s", "", head, sep]
+  for name, r in rows.items():
+    line = (f"| {name} | {r['steps_per_sec']:.0f} | {r['gflops']:.2f} | {r['matmul_fraction']:.1%} | "
+            f"{r['compile_s']:.2f} | {r['peak_memory_mb']:.1f} | {r['vmapped_seeds_speedup']:.2f}× |")
+    if torch_cols:
+      eager, comp = r.get("torch_eager_steps_per_sec"), r.get("torch_compile_steps_per_sec")
+      fmt = lambda v: "—" if v is None else f"{v:.0f}"
+      ratio = lambda v: "—" if not v else f"{r['steps_per_sec'] / v:.2f}×"
+      line += f" {fmt(eager)} | {ratio(eager)} | {fmt(comp)} | {ratio(comp)} |"
+    lines.append(line)
+  return "\n".join(lines) + "\n"
+
+
+def main(argv):
+  del argv
+  for name in FLAGS.configs:
+    if name not in CONFIGS:
+      raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
+  workdir = Workdir(FLAGS.workdir)
+  device = f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {jax.device_count()} device(s))"
+  workdir.write_json("config.json", {"configs": FLAGS.configs, "steps_per_call": FLAGS.steps_per_call,
+                                     "calls": FLAGS.calls, "seeds": FLAGS.seeds,
+                                     "matmul_size": FLAGS.matmul_size, "device": device})
+  matmul = matmul_gflops(FLAGS.matmul_size)
+  rows = {}
+  for name in FLAGS.configs:
+    rows[name] = {**benchmark(name, FLAGS.steps_per_call, FLAGS.calls, FLAGS.seeds),
+                  "matmul_gflops": matmul}
+    rows[name]["matmul_fraction"] = rows[name]["gflops"] / matmul
+    if FLAGS.compare_torch and name in ("toy", "mid"):
+      from experiments import benchmark_torch
+      rows[name].update(benchmark_torch.compare(name, FLAGS.steps_per_call * FLAGS.calls))
+    workdir.log_metrics({"config": name, **rows[name]})
+  workdir.write_results(rows, results_table(rows, matmul, device))
+
+
+if __name__ == "__main__":
+  common.run(define_flags, main)
