@@ -17,15 +17,15 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 DATA_AXIS = "data"
 
 
-def make_mesh(num_devices: int | None = None) -> Mesh:
-  """A 1-D mesh over the first `num_devices` devices (all by default), axis 'data'."""
+def make_mesh(num_devices: int | None = None, axis_name: str = DATA_AXIS) -> Mesh:
+  """A 1-D mesh over the first `num_devices` devices (all by default)."""
   available = jax.device_count()
   num_devices = available if num_devices is None else num_devices
   if not 1 <= num_devices <= available:
     raise ValueError(f"Asked for {num_devices} devices; {available} are visible. On CPU, "
                      "XLA_FLAGS=--xla_force_host_platform_device_count=N makes N of them.")
   # Auto axes: XLA propagates the batch sharding through the step and inserts the reductions.
-  return jax.make_mesh((num_devices,), (DATA_AXIS,), devices=jax.devices()[:num_devices],
+  return jax.make_mesh((num_devices,), (axis_name,), devices=jax.devices()[:num_devices],
                        axis_types=(jax.sharding.AxisType.Auto,))
 
 
@@ -45,3 +45,13 @@ def shard_batches(sample_batch: Callable[[jax.Array], jax.Array], mesh: Mesh) ->
   """sample_batch, with its output split along the first axis over the mesh's 'data' axis."""
   sharding = NamedSharding(mesh, PartitionSpec(DATA_AXIS))
   return lambda key: jax.lax.with_sharding_constraint(sample_batch(key), sharding)
+
+
+def split_leading_axis(tree, mesh: Mesh):
+  """Place every array of `tree` split along its first axis over the mesh's one axis."""
+  (axis,) = mesh.axis_names
+  for leaf in jax.tree.leaves(tree):
+    if leaf.shape[0] % mesh.shape[axis]:
+      raise ValueError(f"A leading axis of {leaf.shape[0]} cannot be split evenly over "
+                       f"{mesh.shape[axis]} devices: use a multiple of {mesh.shape[axis]}.")
+  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(axis)))

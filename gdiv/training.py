@@ -105,6 +105,19 @@ def _check_options(divergence: Divergence, n_critic: int, scheme: str, generator
                      "use generator_loss='saddle'.")
 
 
+def _is_set(weight) -> bool:
+  """Whether a penalty term is computed: a nonzero weight, or a traced one (swept by vmap)."""
+  return isinstance(weight, jax.core.Tracer) or weight != 0
+
+
+def _check_penalties(divergence: Divergence, gp_weight, r1_penalty) -> None:
+  if (_is_set(gp_weight) or _is_set(r1_penalty)) and not divergence.needs_critic:
+    raise ValueError(f"Gradient penalties regularise a critic; {divergence.name!r} has none.")
+  for name, weight in (("gradient_penalty", gp_weight), ("r1_penalty", r1_penalty)):
+    if not isinstance(weight, jax.core.Tracer) and weight < 0:
+      raise ValueError(f"Penalty weights must be ≥ 0; got {name}={weight}.")
+
+
 def make_trainer(model: Model, divergence: str | Divergence, *,
                  model_optimizer: optax.GradientTransformation,
                  critic: nn.Module | None = None,
@@ -126,6 +139,8 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       (Gulrajani et al. 2017); None takes the divergence's own (10 for
       wasserstein_gp, 0 otherwise).
     r1_penalty: weight γ of (γ/2)·E_P[‖∇V(x)‖²] (Mescheder et al. 2018).
+  Penalty weights, learning rates and α may be traced scalars: gdiv.sweeps
+  vmaps runs over them.
   The model draws as many samples per update as the batch has data points.
   """
   if isinstance(divergence, str):
@@ -133,10 +148,7 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
   check_pairing(model, divergence, critic)
   _check_options(divergence, n_critic, scheme, generator_loss, critic_optimizer)
   gp_weight = divergence.gradient_penalty if gradient_penalty is None else gradient_penalty
-  if (gp_weight or r1_penalty) and not divergence.needs_critic:
-    raise ValueError(f"Gradient penalties regularise a critic; {divergence.name!r} has none.")
-  if gp_weight < 0 or r1_penalty < 0:
-    raise ValueError(f"Penalty weights must be ≥ 0; got gradient_penalty={gp_weight}, r1_penalty={r1_penalty}.")
+  _check_penalties(divergence, gp_weight, r1_penalty)
   model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
                    else divergence.non_saturating_model_loss)
 
@@ -168,12 +180,12 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     """Gradient penalties on the critic (zero unless their weights are set)."""
     grad_v = jax.grad(lambda x: jnp.sum(critic.apply(critic_params, x)))
     penalty = 0.0
-    if gp_weight:
+    if _is_set(gp_weight):
       eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
       grads = grad_v(eps * real + (1 - eps) * jax.lax.stop_gradient(fake))
       norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
       penalty += gp_weight * jnp.mean((norms - 1.0) ** 2)
-    if r1_penalty:
+    if _is_set(r1_penalty):
       grads = grad_v(real)
       penalty += 0.5 * r1_penalty * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))
     return penalty

@@ -188,7 +188,7 @@ TOTAL_VARIATION = FDivergence(
 )
 
 
-def alpha_divergence(alpha: float, name: str | None = None) -> FDivergence:
+def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
   """The α-divergence, α ∉ {0, 1} (Amari's family; α → 1 is KL, α → 0 reverse KL).
 
     f(u)  = (u^α - 1 - α(u - 1)) / (α(α - 1)),      f'(u) = (u^{α-1} - 1)/(α - 1)
@@ -199,15 +199,16 @@ def alpha_divergence(alpha: float, name: str | None = None) -> FDivergence:
 
   The scale s makes the optimal raw critic v* = |α| log(p/q), a scaled log
   density ratio, and keeps f*(g_f(v)) within e^{|v|}. α = ½ is 2·squared
-  Hellinger, α = 2 is ½·Pearson, α = -1 is ½·Neyman.
+  Hellinger, α = 2 is ½·Pearson, α = -1 is ½·Neyman. α may be a traced scalar
+  (a sweep over α vmapped as one program, gdiv.sweeps); it is then not checked.
   """
-  alpha = float(alpha)
-  if alpha in (0.0, 1.0) or not math.isfinite(alpha):
-    raise ValueError(f"alpha_divergence needs a finite alpha other than 0 and 1 (the limits are "
-                     f"'reverse_kl' and 'kl'); got alpha={alpha}.")
+  if not isinstance(alpha, jax.core.Tracer):
+    alpha = float(alpha)
+    if alpha in (0.0, 1.0) or not math.isfinite(alpha):
+      raise ValueError(f"alpha_divergence needs a finite alpha other than 0 and 1 (the limits are "
+                       f"'reverse_kl' and 'kl'); got alpha={alpha}.")
+    name = name or f"alpha_{alpha:g}"
   a1 = alpha - 1.0
-  c = math.copysign(1.0, a1)
-  s = abs(a1) / abs(alpha)
 
   def f(u):
     return (u**alpha - 1.0 - alpha * (u - 1.0)) / (alpha * a1)
@@ -215,14 +216,14 @@ def alpha_divergence(alpha: float, name: str | None = None) -> FDivergence:
   def conjugate(t):
     base = 1.0 + a1 * t
     value = (jnp.where(base > 0, base, 1.0) ** (alpha / a1) - 1.0) / alpha
-    return jnp.where(base > 0, value, -1.0 / alpha if alpha > 1 else jnp.inf)
+    return jnp.where(base > 0, value, jnp.where(alpha > 1, -1.0 / alpha, jnp.inf))
 
   return FDivergence(
-      name=name or f"alpha_{alpha:g}",
+      name=name or "alpha",
       f=f,
       conjugate=conjugate,
-      activation=lambda v: jnp.expm1(c * s * v) / a1,
-      conjugate_activation=lambda v: jnp.expm1(math.copysign(1.0, alpha) * v) / alpha,
+      activation=lambda v: jnp.expm1(jnp.sign(a1) * jnp.abs(a1 / alpha) * v) / a1,
+      conjugate_activation=lambda v: jnp.expm1(jnp.sign(alpha) * v) / alpha,
   )
 
 
