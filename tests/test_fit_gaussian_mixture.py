@@ -18,7 +18,8 @@ def _run(*flags, timeout=300):
 
 def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
   result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl,mle",
-                "--mixture_weights=0.75,0.25", "--mixture_means=-0.8,1.5", "--mixture_stds=0.6,0.9")
+                "--mixture_weights=0.75,0.25", "--mixture_means=-0.8,1.5", "--mixture_stds=0.6,0.9",
+                "--steps=4000")
   assert result.returncode == 0, result.stderr[-3000:]
   rows = json.loads((tmp_path / "results.json").read_text())
   assert list(rows) == ["kl", "reverse_kl", "mle"]
