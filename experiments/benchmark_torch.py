@@ -56,7 +56,8 @@ def make_step(hidden: int, batch: int):
 
 def steps_per_sec(step, batch: int, steps_per_call: int, calls: int, warmup: int = 20) -> float:
   """The fastest of `calls` blocks of `steps_per_call` steps, as experiments.benchmark times gdiv."""
-  inputs = [(_ring(batch), torch.randn(batch, 2), torch.randn(batch, 2)) for _ in range(steps_per_call)]
+  inputs = [(_ring(batch), torch.randn(batch, 2), torch.randn(batch, 2))
+            for _ in range(steps_per_call)]
   for args in inputs[:warmup]:
     step(*args)
   best = math.inf
@@ -72,11 +73,13 @@ def compare(name: str, steps_per_call: int, calls: int) -> dict:
   """torch_eager_steps_per_sec and torch_compile_steps_per_sec (None where compile fails)."""
   hidden, batch = SIZES[name]
   torch.manual_seed(0)
-  result = {"torch_eager_steps_per_sec": steps_per_sec(make_step(hidden, batch), batch, steps_per_call, calls),
+  eager = steps_per_sec(make_step(hidden, batch), batch, steps_per_call, calls)
+  result = {"torch_eager_steps_per_sec": eager,
             "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}
   try:
     compiled = torch.compile(make_step(hidden, batch))
-    result["torch_compile_steps_per_sec"] = steps_per_sec(compiled, batch, steps_per_call, calls, warmup=30)
+    result["torch_compile_steps_per_sec"] = steps_per_sec(compiled, batch, steps_per_call, calls,
+                                                          warmup=30)
   except Exception as e:  # torch.compile needs a working toolchain; say why it is missing
     result["torch_compile_steps_per_sec"] = None
     result["torch_compile_error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"

@@ -66,7 +66,7 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
   _check_options(steps, log_every, checkpoint_every)
   label = name or trainer.divergence.name
   if mesh is not None:
-    sharding.check_batch_divisible(example_batch.shape[0], mesh)
+    sharding.check_divisible(example_batch.shape[0], mesh)
     sample_batch = sharding.shard_batches(sample_batch, mesh)
   state = trainer.init(jax.random.key(seed), example_batch)
   checkpointer = None

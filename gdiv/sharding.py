@@ -29,11 +29,13 @@ def make_mesh(num_devices: int | None = None, axis_name: str = DATA_AXIS) -> Mes
                        axis_types=(jax.sharding.AxisType.Auto,))
 
 
-def check_batch_divisible(batch_size: int, mesh: Mesh) -> None:
-  devices = mesh.shape[DATA_AXIS]
-  if batch_size % devices:
-    raise ValueError(f"The batch of {batch_size} cannot be split evenly over {devices} devices: "
-                     f"use a batch size divisible by {devices}.")
+def check_divisible(size: int, mesh: Mesh, what: str = "batch") -> None:
+  """Raise a clear error unless `size` (of the batch, or of a sweep's runs) splits over the mesh."""
+  (axis,) = mesh.axis_names
+  devices = mesh.shape[axis]
+  if size % devices:
+    raise ValueError(f"The {what} of {size} cannot be split evenly over {devices} devices: "
+                     f"use a {what} size divisible by {devices}.")
 
 
 def replicate(tree, mesh: Mesh):
@@ -47,11 +49,8 @@ def shard_batches(sample_batch: Callable[[jax.Array], jax.Array], mesh: Mesh) ->
   return lambda key: jax.lax.with_sharding_constraint(sample_batch(key), sharding)
 
 
-def split_leading_axis(tree, mesh: Mesh):
+def split_leading_axis(tree, mesh: Mesh, what: str = "leading axis"):
   """Place every array of `tree` split along its first axis over the mesh's one axis."""
-  (axis,) = mesh.axis_names
   for leaf in jax.tree.leaves(tree):
-    if leaf.shape[0] % mesh.shape[axis]:
-      raise ValueError(f"A leading axis of {leaf.shape[0]} cannot be split evenly over "
-                       f"{mesh.shape[axis]} devices: use a multiple of {mesh.shape[axis]}.")
-  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(axis)))
+    check_divisible(leaf.shape[0], mesh, what)
+  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(*mesh.axis_names)))

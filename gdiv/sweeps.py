@@ -54,4 +54,5 @@ def make_sweep(build: Callable[..., Trainer], sample_batch: Callable[[jax.Array]
 
 def place(states: TrainState, hparams: Hparams, mesh: Mesh) -> tuple[TrainState, Hparams]:
   """Split the run axis of states and hyper-parameters over the mesh's devices."""
-  return sharding.split_leading_axis(states, mesh), sharding.split_leading_axis(hparams, mesh)
+  return (sharding.split_leading_axis(states, mesh, "sweep"),
+          sharding.split_leading_axis(hparams, mesh, "sweep"))
