@@ -7,6 +7,7 @@ functions of one pytree `TrainState`:
   init(key, example_batch)   -> state
   step(state, batch)         -> (state, metrics)
   estimate(state, batch, key) -> the divergence's estimate, no update
+  sample(state, key, n)      -> n model samples in evaluation mode
 
 Nothing in `step` touches the host, so it can be jit-compiled once, `vmap`ped
 over seeds or hyper-parameters that do not change shapes, and sharded over
@@ -22,6 +23,15 @@ Generator losses: "saddle" minimises the critic's objective itself (its fixed
 point is the divergence minimiser); "non_saturating" maximises E_Q[g_f(V(x))]
 (f-GAN Sec. 3.2; stronger early gradients, but a different fixed point for
 some divergences, reverse KL among them).
+
+Model state: a module's Flax collections other than "params" (batch-norm
+running statistics, a spectral norm's u vector) ride in the TrainState beside
+its parameters. Every forward pass in `step` runs in training mode and hands
+the updated state to the next pass, in program order (critic update(s), then
+the model update; for the simultaneous scheme the model-loss pass, then the
+critic-loss pass), as a PyTorch loop in train() mode would. `estimate` and
+`sample` run in evaluation mode and change nothing. A module without state is
+applied exactly as a plain Flax module (see `apply_with_state`).
 """
 
 from __future__ import annotations
@@ -43,7 +53,12 @@ GENERATOR_LOSSES = ("saddle", "non_saturating")
 
 
 class TrainState(NamedTuple):
-  """Everything a run carries from step to step; one pytree."""
+  """Everything a run carries from step to step; one pytree.
+
+  model_params / critic_params hold {"params": ...} only; model_state /
+  critic_state hold the other Flax collections (e.g. {"batch_stats": ...}),
+  {} for a module that has none (and for no critic).
+  """
 
   step: jax.Array
   key: jax.Array
@@ -51,6 +66,8 @@ class TrainState(NamedTuple):
   model_opt_state: Any
   critic_params: Any
   critic_opt_state: Any
+  model_state: Any
+  critic_state: Any
 
 
 class Trainer(NamedTuple):
@@ -60,6 +77,29 @@ class Trainer(NamedTuple):
   step: Callable[[TrainState, jax.Array], tuple[TrainState, dict]]
   estimate: Callable[[TrainState, jax.Array, jax.Array], jax.Array]
   divergence: Divergence
+  sample: Callable[[TrainState, jax.Array, int], jax.Array]
+
+
+def split_variables(variables: dict) -> tuple[dict, dict]:
+  """What `module.init` returns → ({"params": ...}, the other collections)."""
+  return ({"params": variables["params"]},
+          {name: value for name, value in variables.items() if name != "params"})
+
+
+def apply_with_state(module: nn.Module, params, state, *args, train: bool, method=None):
+  """module.apply on params and state; returns (output, new state).
+
+  A module with state is called with `train`: train=True makes its state
+  collections mutable and returns their updated values, train=False only reads
+  them. A module without state (state == {}) is applied as a plain Flax module,
+  with no `train` argument and nothing mutable, and its state stays {}.
+  """
+  if not state:
+    return module.apply(params, *args, method=method), state
+  variables = {**params, **state}
+  if train:
+    return module.apply(variables, *args, train=True, method=method, mutable=list(state))
+  return module.apply(variables, *args, train=False, method=method), state
 
 
 def check_pairing(model: Model, divergence: Divergence, critic: nn.Module | None) -> None:
@@ -152,52 +192,69 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
   model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
                    else divergence.non_saturating_model_loss)
 
-  def evaluate(model_params, critic_params, batch, key) -> Evaluations:
-    """The arrays `divergence` needs, and only those."""
+  def evaluate(model_params, critic_params, states, batch, key, train: bool):
+    """The arrays `divergence` needs, and only those; `states` = (model_state, critic_state) are
+    threaded through the passes in order and returned updated (unchanged unless train)."""
+    model_state, critic_state = states
     fields = {"real": batch}
     if divergence.needs_critic or divergence.needs_sample_gradients:
-      fields["fake"] = model.apply(model_params, key, batch.shape[0], method=model.sample)
+      fields["fake"], model_state = apply_with_state(model, model_params, model_state, key,
+                                                     batch.shape[0], train=train, method=model.sample)
     if divergence.needs_critic:
-      fields["critic_real"] = critic.apply(critic_params, batch)
-      fields["critic_fake"] = critic.apply(critic_params, fields["fake"])
+      fields["critic_real"], critic_state = apply_with_state(critic, critic_params, critic_state, batch,
+                                                             train=train)
+      fields["critic_fake"], critic_state = apply_with_state(critic, critic_params, critic_state,
+                                                             fields["fake"], train=train)
     if divergence.needs_log_prob:
-      fields["log_q_real"] = model.apply(model_params, batch, jax.random.fold_in(key, 2),
-                                         method=model.training_log_prob)
-    return Evaluations(**fields)
+      fields["log_q_real"], model_state = apply_with_state(
+          model, model_params, model_state, batch, jax.random.fold_in(key, 2), train=train,
+          method=model.training_log_prob)
+    return Evaluations(**fields), (model_state, critic_state)
 
   def init(key, example_batch) -> TrainState:
     check_data_shape(model, example_batch)
     model_key, critic_key, sample_key, state_key = jax.random.split(key, 4)
-    model_params = model.init(model_key, sample_key, 1, method=model.sample)
-    critic_params = critic.init(critic_key, example_batch) if critic is not None else {}
+    model_params, model_state = split_variables(
+        model.init(model_key, sample_key, 1, method=model.sample))
+    critic_params, critic_state = (split_variables(critic.init(critic_key, example_batch))
+                                   if critic is not None else ({}, {}))
     critic_opt_state = critic_optimizer.init(critic_params) if critic is not None else ()
     return TrainState(step=jnp.zeros((), jnp.int32), key=state_key,
                       model_params=model_params,
                       model_opt_state=model_optimizer.init(model_params),
-                      critic_params=critic_params, critic_opt_state=critic_opt_state)
+                      critic_params=critic_params, critic_opt_state=critic_opt_state,
+                      model_state=model_state, critic_state=critic_state)
 
-  def critic_penalty(critic_params, real, fake, key):
-    """Gradient penalties on the critic (zero unless their weights are set)."""
-    grad_v = jax.grad(lambda x: jnp.sum(critic.apply(critic_params, x)))
+  def critic_penalty(critic_params, critic_state, real, fake, key):
+    """(penalty, critic state): gradient penalties on the critic (zero unless their weights are set)."""
+    def total_v(x, state):
+      v, state = apply_with_state(critic, critic_params, state, x, train=True)
+      return jnp.sum(v), state
+
+    grad_v = jax.grad(total_v, has_aux=True)
     penalty = 0.0
     if _is_set(gp_weight):
       eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
-      grads = grad_v(eps * real + (1 - eps) * jax.lax.stop_gradient(fake))
+      grads, critic_state = grad_v(eps * real + (1 - eps) * jax.lax.stop_gradient(fake), critic_state)
       norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
       penalty += gp_weight * jnp.mean((norms - 1.0) ** 2)
     if _is_set(r1_penalty):
-      grads = grad_v(real)
+      grads, critic_state = grad_v(real, critic_state)
       penalty += 0.5 * r1_penalty * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))
-    return penalty
+    return penalty, critic_state
 
-  def critic_loss(critic_params, model_params, batch, key):
-    ev = evaluate(model_params, critic_params, batch, key)  # same key, same samples as the model's
-    penalty_key = jax.random.fold_in(key, 1)
-    return divergence.critic_loss(ev) + critic_penalty(critic_params, ev.real, ev.fake, penalty_key)
+  def critic_loss(critic_params, model_params, states, batch, key):
+    """(loss, states): the critic's loss and the states after its passes (training mode)."""
+    ev, (model_state, critic_state) = evaluate(model_params, critic_params, states, batch, key,
+                                               train=True)  # same key, same samples as the model's
+    penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, ev.fake,
+                                           jax.random.fold_in(key, 1))
+    return divergence.critic_loss(ev) + penalty, (model_state, critic_state)
 
-  def model_loss(model_params, critic_params, batch, key):
-    ev = evaluate(model_params, critic_params, batch, key)
-    return model_loss_fn(ev), divergence.estimate(ev)
+  def model_loss(model_params, critic_params, states, batch, key):
+    """(loss, (estimate, states)): the model's loss, the estimate, the states after its passes."""
+    ev, states = evaluate(model_params, critic_params, states, batch, key, train=True)
+    return model_loss_fn(ev), (divergence.estimate(ev), states)
 
   def critic_update(params, opt_state, grads):
     updates, opt_state = critic_optimizer.update(grads, opt_state, params)
@@ -207,26 +264,29 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     check_data_shape(model, batch, "batch")
     key, critic_key, model_key = jax.random.split(state.key, 3)
     critic_params, critic_opt_state = state.critic_params, state.critic_opt_state
+    states = (state.model_state, state.critic_state)
     metrics = {}
     if divergence.needs_critic and scheme == "alternating":
       def one_critic_update(carry, k):
-        params, opt_state = carry
-        loss, grads = jax.value_and_grad(critic_loss)(params, state.model_params, batch, k)
-        return critic_update(params, opt_state, grads), (loss, optax.tree.norm(grads))
+        params, opt_state, states = carry
+        (loss, states), grads = jax.value_and_grad(critic_loss, has_aux=True)(
+            params, state.model_params, states, batch, k)
+        return (*critic_update(params, opt_state, grads), states), (loss, optax.tree.norm(grads))
 
-      (critic_params, critic_opt_state), (losses, norms) = jax.lax.scan(
-          one_critic_update, (critic_params, critic_opt_state), jax.random.split(critic_key, n_critic))
+      (critic_params, critic_opt_state, states), (losses, norms) = jax.lax.scan(
+          one_critic_update, (critic_params, critic_opt_state, states),
+          jax.random.split(critic_key, n_critic))
       metrics["critic_loss"], metrics["critic_grad_norm"] = losses[-1], norms[-1]
 
-    (loss, estimate), model_grads = jax.value_and_grad(model_loss, has_aux=True)(
-        state.model_params, critic_params, batch, model_key)
+    (loss, (estimate, states)), model_grads = jax.value_and_grad(model_loss, has_aux=True)(
+        state.model_params, critic_params, states, batch, model_key)
     updates, model_opt_state = model_optimizer.update(model_grads, state.model_opt_state,
                                                       state.model_params)
     model_params = optax.apply_updates(state.model_params, updates)
 
     if divergence.needs_critic and scheme == "simultaneous":  # same parameters, same samples
-      metrics["critic_loss"], critic_grads = jax.value_and_grad(critic_loss)(
-          critic_params, state.model_params, batch, model_key)
+      (metrics["critic_loss"], states), critic_grads = jax.value_and_grad(critic_loss, has_aux=True)(
+          critic_params, state.model_params, states, batch, model_key)
       metrics["critic_grad_norm"] = optax.tree.norm(critic_grads)
       critic_params, critic_opt_state = critic_update(critic_params, critic_opt_state, critic_grads)
 
@@ -235,16 +295,26 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     # a latent-variable model's likelihood is a bound (the ELBO): its NLL is an upper bound
     bound = model.log_prob_is_bound and divergence.estimate_name == "nll"
     metrics["nll_upper_bound" if bound else divergence.estimate_name] = estimate
+    model_state, critic_state = states
     return TrainState(step=state.step + 1, key=key, model_params=model_params,
                       model_opt_state=model_opt_state, critic_params=critic_params,
-                      critic_opt_state=critic_opt_state), metrics
+                      critic_opt_state=critic_opt_state, model_state=model_state,
+                      critic_state=critic_state), metrics
 
   def estimate(state: TrainState, batch, key) -> jax.Array:
-    """The divergence's estimate at the current parameters (no update), model samples from `key`."""
+    """The divergence's estimate at the current parameters (no update, evaluation mode), model
+    samples from `key`."""
     check_data_shape(model, batch, "batch")
-    return divergence.estimate(evaluate(state.model_params, state.critic_params, batch, key))
+    ev, _ = evaluate(state.model_params, state.critic_params, (state.model_state, state.critic_state),
+                     batch, key, train=False)
+    return divergence.estimate(ev)
 
-  return Trainer(init=init, step=step, estimate=estimate, divergence=divergence)
+  def sample(state: TrainState, key, n: int) -> jax.Array:
+    """n model samples in evaluation mode (running statistics; the state is not changed)."""
+    return apply_with_state(model, state.model_params, state.model_state, key, n, train=False,
+                            method=model.sample)[0]
+
+  return Trainer(init=init, step=step, estimate=estimate, divergence=divergence, sample=sample)
 
 
 def make_train_loop(step: Callable, sample_batch: Callable[[jax.Array], jax.Array],

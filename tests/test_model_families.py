@@ -1,5 +1,6 @@
 """Model families checked against independent computations, and trained where theory says."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,6 +11,7 @@ import scipy.stats
 from gdiv import divergences, models, training
 from gdiv.data import GaussianMixture
 from gdiv.models import MLPCritic
+from gdiv.models.critics import normalised
 
 
 def _init_perturbed(model, scale=0.3, seed=0):
@@ -170,12 +172,36 @@ def test_vae_trained_on_its_elbo_improves_the_importance_weighted_nll():
   assert after["nll"] < before - 0.5 and "importance-weighted" in after["convention"]
 
 
-def test_spectral_normalisation_gives_unit_largest_singular_value():
-  from gdiv.models.critics import spectral_normalise
-  for shape in [(16, 8), (3, 3, 4, 8)]:
-    kernel = jax.random.normal(jax.random.key(len(shape)), shape)
-    singular = np.linalg.svd(np.asarray(spectral_normalise(kernel)).reshape(-1, shape[-1]), compute_uv=False)
-    np.testing.assert_allclose(singular[0], 1.0, rtol=1e-3)
+class _Kernel(nn.Module):
+  """A layer whose output is its own kernel, so the normalised kernel can be read off."""
+
+  shape: tuple
+
+  @nn.compact
+  def __call__(self):
+    return self.param("kernel", nn.initializers.normal(1.0), self.shape)
+
+
+class _NormalisedKernel(nn.Module):
+  shape: tuple
+
+  @nn.compact
+  def __call__(self, train: bool = False):
+    return normalised(_Kernel(self.shape), True, train)()
+
+
+def test_spectral_norm_power_iterations_in_training_mode_give_unit_largest_singular_value():
+  """One power iteration per training-mode call, u kept in the state: σ_max(W/σ̂) → 1."""
+  for shape in [(16, 8), (3, 3, 4, 8)]:  # a dense and a convolution kernel, as (fan_in, fan_out)
+    module = _NormalisedKernel(shape)
+    params, state = training.split_variables(module.init(jax.random.key(len(shape))))
+    normalised_kernel = lambda state: training.apply_with_state(module, params, state, train=False)[0]
+    sigma_max = lambda w: np.linalg.svd(np.asarray(w).reshape(-1, shape[-1]), compute_uv=False)[0]
+    assert abs(sigma_max(normalised_kernel(state)) - 1.0) > 1e-3  # one iteration from a random u
+    training_call = jax.jit(lambda state: training.apply_with_state(module, params, state, train=True)[1])
+    for _ in range(100):
+      state = training_call(state)
+    np.testing.assert_allclose(sigma_max(normalised_kernel(state)), 1.0, atol=1e-3)
 
 
 def test_packing_puts_m_samples_side_by_side_and_needs_divisible_batches():

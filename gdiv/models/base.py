@@ -10,6 +10,10 @@ attributes say what it can do:
 Latent-variable models train on a stochastic lower bound of log q(x) instead
 (`training_log_prob(x, key)`, the ELBO for a VAE) and say so with
 `log_prob_is_bound = True`.
+A model with state (Flax collections besides "params", e.g. batch-norm
+statistics) takes `train: bool = False` in `sample` (and `training_log_prob`):
+the training step calls them with train=True and keeps the updated state,
+evaluation with train=False (gdiv.training.apply_with_state).
 """
 
 from __future__ import annotations
