@@ -32,7 +32,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from experiments import common
-from gdiv import divergences, sharding, training
+from gdiv import divergences, sharding, study, training
 from gdiv.data import GaussianMixture, grid, ring
 from gdiv.evaluation import mode_metrics
 from gdiv.models import MLPCritic, MLPGenerator
@@ -43,7 +43,9 @@ FLAGS = flags.FLAGS
 DEFAULT_CONFIG = "experiments/configs/train_toy2d.py"
 DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
-RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel")
+RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
+# Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
+SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "gradient_penalty", "r1_penalty")
 
 
 def define_flags():
@@ -67,8 +69,19 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 "checkpoint_every", "keep_checkpoints"):
     if not isinstance(config[field], int) or config[field] < 1:
       raise ValueError(f"config.{field} must be a positive integer; got {config[field]!r}.")
-  if not isinstance(config.n_critic, int) or config.n_critic < 1:
-    raise ValueError(f"config.n_critic must be an integer ≥ 1; got {config.n_critic!r}.")
+  if config.init_std is not None and not config.init_std > 0:
+    raise ValueError(f"config.init_std must be > 0 (or None for Flax's default); got {config.init_std}.")
+  for field in ("n_critic", "critic_pack", "critic_maxout_pieces"):
+    if not isinstance(config[field], int) or config[field] < 1:
+      raise ValueError(f"config.{field} must be an integer ≥ 1; got {config[field]!r}.")
+  if not config.r1_penalty >= 0:
+    raise ValueError(f"config.r1_penalty must be ≥ 0; got {config.r1_penalty}.")
+  if config.gradient_penalty is not None and not config.gradient_penalty >= 0:
+    raise ValueError(f"config.gradient_penalty must be ≥ 0 (or None for the divergence's own); "
+                     f"got {config.gradient_penalty}.")
+  if not isinstance(config.sample_figure_every, int) or config.sample_figure_every < 0:
+    raise ValueError("config.sample_figure_every must be an integer ≥ 0 (0: no figures); "
+                     f"got {config.sample_figure_every!r}.")
 
 
 def dataset(config) -> GaussianMixture:
@@ -77,39 +90,105 @@ def dataset(config) -> GaussianMixture:
   return grid(std=config.grid_std)
 
 
-def make_trainer(config) -> training.Trainer:
-  """The generator, the critic (if the divergence has one) and their optimizers, per config."""
+def make_trainer(config, **hparams) -> training.Trainer:
+  """The generator, the critic (if the divergence has one) and their optimizers, per config.
+
+  hparams: traced values of SWEEPABLE fields, one program training several runs (gdiv.study).
+  """
+  value = lambda field: hparams.get(field, config[field])
+
   def optimizer(learning_rate):
-    opt = optax.adam(learning_rate, b1=config.beta1)
+    if config.learning_rate_decay:
+      learning_rate = optax.linear_schedule(learning_rate, 0.0, config.steps)
+    opt = optax.adam(learning_rate, b1=value("beta1"))
     return optax.apply_if_finite(opt, max_consecutive_errors=100) if config.skip_nonfinite_updates else opt
 
   divergence = divergences.get(config.divergence)
   uses_critic = divergence.needs_critic
+  critic = MLPCritic(tuple(config.critic_hidden), config.critic_activation,
+                     spectral_norm=config.critic_spectral_norm, pack=config.critic_pack,
+                     maxout_pieces=config.critic_maxout_pieces, init_std=config.init_std)
   return training.make_trainer(
-      MLPGenerator(dim=2, hidden=tuple(config.generator_hidden), latent_dim=config.latent_dim),
-      divergence, model_optimizer=optimizer(config.learning_rate),
-      critic=MLPCritic(tuple(config.critic_hidden), config.critic_activation) if uses_critic else None,
-      critic_optimizer=optimizer(config.critic_learning_rate) if uses_critic else None,
+      generator(config), divergence, model_optimizer=optimizer(value("learning_rate")),
+      critic=critic if uses_critic else None,
+      critic_optimizer=optimizer(value("critic_learning_rate")) if uses_critic else None,
       n_critic=config.n_critic, scheme=config.scheme,
-      generator_loss=config.generator_loss if uses_critic else "saddle")
+      generator_loss=config.generator_loss if uses_critic else "saddle",
+      gradient_penalty=value("gradient_penalty") if uses_critic else None,
+      r1_penalty=value("r1_penalty") if uses_critic else 0.0)
 
 
-def train(config, workdir: Workdir | None):
-  """Train per config; returns (state, mode metrics of `eval_samples` generator samples, samples)."""
+def generator(config) -> MLPGenerator:
+  return MLPGenerator(dim=2, hidden=tuple(config.generator_hidden), latent_dim=config.latent_dim,
+                      batch_norm=config.generator_batch_norm, init_std=config.init_std)
+
+
+def data(config):
+  """(sample_batch(key) -> a batch of the ring or grid, example batch).
+
+  batch_size counts the critic's inputs: with packing m each is m points, so a
+  batch holds m·batch_size data points and as many samples (PacGAN's convention).
+  """
+  mixture, points = dataset(config), config.batch_size * config.critic_pack
+  return lambda key: mixture.sample(key, points), jnp.zeros((points, 2), jnp.float32)
+
+
+def evaluate(config, trainer: training.Trainer, state: training.TrainState):
+  """Mode metrics of `eval_samples` generator samples (VEEGAN / PacGAN protocol), and the samples."""
+  samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), config.eval_samples))
+  mixture = dataset(config)
+  metrics = mode_metrics(samples, mixture.means, mixture.stds)
+  return {"modes": metrics["modes"], "high_quality_pct": 100 * metrics["high_quality"],
+          "reverse_kl": metrics["reverse_kl"]}, samples
+
+
+def study_figure(path, points, rows) -> None:
+  """Samples of every run of a study: rows = points, columns = seeds, over the true modes."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  seeds = max(len(r["runs"]) for r in rows)
+  fig, axes = plt.subplots(len(rows), seeds, figsize=(1.9 * seeds, 1.9 * len(rows)), squeeze=False)
+  for ax_row, point, row in zip(axes, points, rows):
+    mixture = dataset(point.config)
+    for ax, run in zip(ax_row, row["runs"]):
+      npz = path.parent / "runs" / point.label / f"seed_{run['seed']}" / "samples.npz"
+      if npz.exists():
+        x = np.load(npz)["x"]
+        ax.scatter(x[:, 0], x[:, 1], s=0.5, alpha=0.3, color="tab:blue", rasterized=True)
+      ax.scatter(mixture.means[:, 0], mixture.means[:, 1], s=6, marker="x", color="k", lw=0.6)
+      m = run["metrics"]
+      ax.set_title("diverged" if m is None else
+                   f"{m['modes']:.0f} modes, {m['high_quality_pct']:.0f}%", fontsize=6)
+      lim = 1.25 * float(np.abs(mixture.means).max()) + 0.3
+      ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
+    label = point.config.get("label") or ", ".join(f"{k}={v}" for k, v in point.values.items())
+    ax_row[0].set_ylabel(label, fontsize=6)
+  for ax, seed in zip(axes[0], range(seeds)):
+    ax.set_title(f"seed {seed}\n" + ax.get_title(), fontsize=6)
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+EXPERIMENT = study.Experiment(sweepable=SWEEPABLE, validate=validate, make_trainer=make_trainer,
+                              data=data, evaluate=evaluate, figure=study_figure)
+
+
+def train(config, workdir: Workdir | None, on_state=None):
+  """Train per config; returns (state, evaluation metrics, samples)."""
   validate(config)
-  data = dataset(config)
   trainer = make_trainer(config)
+  sample_batch, example_batch = data(config)
   state, _ = run_training(
-      trainer, lambda key: data.sample(key, config.batch_size), steps=config.steps,
-      example_batch=jnp.zeros((config.batch_size, 2)), seed=config.seed, workdir=workdir,
-      log_every=config.log_every, checkpoint_every=config.checkpoint_every,
+      trainer, sample_batch, steps=config.steps, example_batch=example_batch, seed=config.seed,
+      workdir=workdir, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
       keep_checkpoints=config.keep_checkpoints,
       allow_nonfinite_updates=config.skip_nonfinite_updates,
-      mesh=sharding.make_mesh() if config.data_parallel else None)
-  model = MLPGenerator(dim=2, hidden=tuple(config.generator_hidden), latent_dim=config.latent_dim)
-  samples = np.asarray(model.apply(state.model_params, jax.random.key(config.seed + 1),
-                                   config.eval_samples, method=model.sample))
-  return state, mode_metrics(samples, data.means, data.stds), samples
+      mesh=sharding.make_mesh() if config.data_parallel else None, on_state=on_state)
+  metrics, samples = evaluate(config, trainer, state)
+  return state, metrics, samples
 
 
 def results_table(config, metrics: dict, num_modes: int) -> str:
@@ -120,18 +199,18 @@ def results_table(config, metrics: dict, num_modes: int) -> str:
       f"lr {config.learning_rate:g}/{config.critic_learning_rate:g}, β1 {config.beta1:g}; "
       f"metrics on {config.eval_samples} samples (VEEGAN/PacGAN protocol, threshold 3σ).", "",
       "| divergence | modes | high-quality | reverse KL |", "|---|---|---|---|",
-      f"| {config.divergence} | {metrics['modes']} / {num_modes} | {100 * metrics['high_quality']:.1f} % "
+      f"| {config.divergence} | {metrics['modes']} / {num_modes} | {metrics['high_quality_pct']:.1f} % "
       f"| {metrics['reverse_kl']:.3f} |", ""])
 
 
-def plot_samples(path, data: GaussianMixture, samples: np.ndarray, title: str) -> None:
+def plot_samples(path, mixture: GaussianMixture, samples: np.ndarray, title: str) -> None:
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
   fig, ax = plt.subplots(figsize=(5, 5))
   ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.4, label="samples")
-  ax.scatter(data.means[:, 0], data.means[:, 1], marker="x", color="k", label="modes")
+  ax.scatter(mixture.means[:, 0], mixture.means[:, 1], marker="x", color="k", label="modes")
   ax.set_aspect("equal")
   ax.set_title(title)
   ax.legend(loc="upper right", fontsize=8)
@@ -145,16 +224,34 @@ def main(argv):
   config = FLAGS.config
   validate(config)
   workdir = Workdir(FLAGS.workdir, resume=True)
-  workdir.check_config(config.to_dict(), may_differ=RESUMABLE_CHANGES)
+  # a decaying step size is a function of config.steps: such a run cannot be extended
+  resumable = tuple(f for f in RESUMABLE_CHANGES if f != "steps" or not config.learning_rate_decay)
+  workdir.check_config(config.to_dict(), may_differ=resumable)
   workdir.write_json("config.json", config.to_dict())
-  _, metrics, samples = train(config, workdir)
-  data = dataset(config)
+  mixture = dataset(config)
+  _, metrics, samples = train(config, workdir, on_state=sample_figures(config, workdir, mixture))
   workdir.save_samples(samples)
-  plot_samples(workdir.path / "samples.png", data, samples,
+  plot_samples(workdir.path / "samples.png", mixture, samples,
                f"{config.dataset}, {config.divergence}: {metrics['modes']} modes")
   workdir.write_results({"divergence": config.divergence, "dataset": config.dataset,
-                         "steps": config.steps, "num_modes": data.num_components, **metrics},
-                        results_table(config, metrics, data.num_components))
+                         "steps": config.steps, "num_modes": mixture.num_components, **metrics},
+                        results_table(config, metrics, mixture.num_components))
+
+
+def sample_figures(config, workdir: Workdir, mixture: GaussianMixture):
+  """A callback drawing samples/step_N.png every `sample_figure_every` steps (None if 0)."""
+  if not config.sample_figure_every:
+    return None
+  trainer = make_trainer(config)
+
+  def draw(state):
+    step = int(state.step)
+    if step % config.sample_figure_every == 0:
+      samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), config.eval_samples))
+      (workdir.path / "samples").mkdir(exist_ok=True)
+      plot_samples(workdir.path / "samples" / f"step_{step:07d}.png", mixture, samples,
+                   f"{config.dataset}, {config.divergence}, step {step}")
+  return draw
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Checkpoints of the whole TrainState with orbax: save every N steps, keep k, resume.
+"""Checkpoints of the whole training state with orbax: save every N steps, keep k, resume.
 
 orbax writes each step to a temporary directory and renames it when complete,
 so a run killed mid-save leaves the previous checkpoints intact. A checkpoint
 holds only arrays, restored into the shapes and shardings of a freshly
-initialised state: one saved on any device count restores on another.
+initialised state: one saved on any device count restores on another. The
+state is a TrainState, or any pytree holding them (a sweep's runs); its
+step is `state.step` (runs of a sweep share it).
 """
 
 from __future__ import annotations
@@ -12,22 +14,36 @@ import pathlib
 import warnings
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
-
-from gdiv.training import TrainState
 
 
 class CheckpointError(RuntimeError):
   """No checkpoint in a directory could be restored into the expected state."""
 
 
-def _to_arrays(state: TrainState) -> TrainState:
+def _is_key(x) -> bool:
+  return jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key)
+
+
+def _to_arrays(state):
   """Typed PRNG keys become their raw uint32 data (orbax stores plain arrays)."""
-  return state._replace(key=jax.random.key_data(state.key))
+  return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, state)
+
+
+def _from_arrays(restored, template):
+  """The inverse of `_to_arrays`, guided by where `template` holds keys."""
+  return jax.tree.map(lambda r, t: jax.random.wrap_key_data(r) if _is_key(t) else r,
+                      restored, template)
+
+
+def step_of(state) -> int:
+  """`state.step`: a TrainState's, or the first run's of a sweep (runs share their step)."""
+  return int(np.ravel(jax.device_get(state.step))[0])
 
 
 class Checkpointer:
-  """Saves and restores TrainStates under `directory` (one subdirectory per step)."""
+  """Saves and restores training states under `directory` (one subdirectory per step)."""
 
   def __init__(self, directory: str | pathlib.Path, keep: int = 3):
     if keep < 1:
@@ -39,16 +55,16 @@ class Checkpointer:
   def steps(self) -> list[int]:
     return sorted(self._manager.all_steps())
 
-  def save(self, state: TrainState) -> int:
+  def save(self, state) -> int:
     """Save `state` under its step number and wait until it is on disk; returns the step."""
-    step = int(state.step)
+    step = step_of(state)
     if step in self.steps():
       return step  # never overwrite a checkpoint that is already there
     self._manager.save(step, args=ocp.args.StandardSave(_to_arrays(state)))
     self._manager.wait_until_finished()
     return step
 
-  def restore_latest(self, template: TrainState) -> TrainState | None:
+  def restore_latest(self, template):
     """The newest checkpoint that restores into `template`'s structure, or None if there is none.
 
     A newest checkpoint that fails to restore (corrupted, or from another
@@ -68,7 +84,7 @@ class Checkpointer:
         warnings.warn(f"Checkpoint at step {step} in {self.directory} could not be restored "
                       f"({failures[-1]}); trying the previous one.", stacklevel=2)
         continue
-      return restored._replace(key=jax.random.wrap_key_data(restored.key))
+      return _from_arrays(restored, template)
     raise CheckpointError(
         f"No checkpoint in {self.directory} matches this run's state ({'; '.join(failures)}). "
         "Resume with the configuration that wrote them, or start in a new --workdir.")

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from gdiv import sharding, training
-from gdiv.checkpoints import Checkpointer
+from gdiv import sharding, sweeps, training
+from gdiv.checkpoints import Checkpointer, step_of
 from gdiv.workdir import Workdir
 
 PROGRESS_EVERY_S = 5.0
@@ -43,12 +43,18 @@ def _check_options(steps: int, log_every: int, checkpoint_every: int) -> None:
                      f"({log_every}): checkpoints are taken between host calls.")
 
 
+def chunk_length(step: int, steps: int, log_every: int) -> int:
+  """Steps of the next host call: up to the next multiple of log_every, never past `steps`."""
+  return min(log_every - step % log_every, steps - step)
+
+
 def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], jax.Array], *,
                  steps: int, example_batch, seed: int = 0, name: str = "",
                  workdir: Workdir | None = None, log_every: int = 500,
                  checkpoint_every: int | None = None, keep_checkpoints: int = 3,
                  allow_nonfinite_updates: bool = False,
                  on_metrics: Callable[[dict], None] | None = None,
+                 on_state: Callable[[training.TrainState], None] | None = None,
                  mesh: jax.sharding.Mesh | None = None):
   """Train to `steps` total steps; returns (state, metrics of the last host call).
 
@@ -59,6 +65,7 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     optimizers must then skip such updates, e.g. optax.apply_if_finite); a
     non-finite parameter still stops the run.
   on_metrics: receives the record logged after each host call.
+  on_state: receives the state after each host call (e.g. to draw samples).
   mesh: train data-parallel over this device mesh (gdiv.sharding): the state
     is replicated and each batch split over the 'data' axis.
   """
@@ -88,7 +95,7 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
   metrics, start, last_print, start_step = {}, time.perf_counter(), 0.0, int(state.step)
   while int(state.step) < steps:
     step0 = int(state.step)
-    n = min(log_every - step0 % log_every, steps - step0)
+    n = chunk_length(step0, steps, log_every)
     if n not in loops:
       loops[n] = jax.jit(training.make_train_loop(trainer.step, sample_batch, n))
     state, metrics = loops[n](state)
@@ -104,6 +111,8 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
         checkpointer.save(state)
     if on_metrics is not None:
       on_metrics(record)
+    if on_state is not None:
+      on_state(state)
     now = time.perf_counter() - start
     if now - last_print >= PROGRESS_EVERY_S or step == steps:
       rate = (step - start_step) / max(now, 1e-9)
@@ -125,8 +134,51 @@ def _guard(metrics: dict, state: training.TrainState, label: str, first_step: in
             f"{checkpointer.directory}.")
   if not allow_nonfinite_updates:
     training.check_finite(metrics, label, first_step, last_checkpoint=last)
-  for part in ("model_params", "critic_params"):
+  for part in ("model_params", "critic_params", "model_state", "critic_state"):
     if not _all_finite(getattr(state, part)):
       raise FloatingPointError(
           f"Training with divergence {label!r} produced non-finite {part.replace('_', ' ')} between "
           f"steps {first_step} and {int(state.step)}. {last} Lower the learning rates.")
+
+
+def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[jax.Array], jax.Array],
+              example_batch, keys: jax.Array, hparams: dict, *, steps: int, log_every: int,
+              checkpoint_every: int, checkpointer: Checkpointer | None = None,
+              mesh: jax.sharding.Mesh | None = None,
+              on_chunk: Callable[[int, int, dict, np.ndarray], None] | None = None,
+              on_resume: Callable[[int], None] | None = None) -> sweeps.SweepState:
+  """Train the runs of `gdiv.sweeps.make_sweep(build, ...)` to `steps`, resuming a checkpoint.
+
+  keys: one PRNG key per run; hparams: {name: (runs,) values} passed to
+  `build` as traced scalars. A run whose update goes non-finite is frozen and
+  its step recorded (SweepState.diverged_at) while the others go on. Chunks
+  are aligned to `log_every` as in `run_training`, so a resumed sweep is
+  bitwise the same as an uninterrupted one. on_chunk(step, steps_in_chunk,
+  metrics (runs, steps), diverged_at) follows every host call; on_resume(step)
+  is told the step a checkpoint resumed at.
+  """
+  _check_options(steps, log_every, checkpoint_every)
+  state = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, log_every).init)(keys, hparams)
+  if checkpointer is not None:
+    restored = checkpointer.restore_latest(state)
+    if restored is None:
+      checkpointer.save(state)
+    else:
+      state = restored
+      if on_resume is not None:
+        on_resume(step_of(state))
+  if mesh is not None:
+    state, hparams = sweeps.place(state, hparams, mesh)
+  loops: dict[int, Callable] = {}
+  while (step0 := step_of(state)) < steps:
+    n = chunk_length(step0, steps, log_every)
+    if n not in loops:
+      loops[n] = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, n).run)
+    state, metrics = loops[n](state, hparams)
+    metrics, diverged_at = jax.device_get((metrics, state.diverged_at))
+    step = step0 + n
+    if on_chunk is not None:
+      on_chunk(step, n, metrics, diverged_at)
+    if checkpointer is not None and (step % checkpoint_every == 0 or step == steps):
+      checkpointer.save(state)
+  return state

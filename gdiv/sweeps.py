@@ -15,9 +15,12 @@ scalar, one value per run:
   states, metrics = jax.jit(sweep.run)(states, hparams)   # metrics: (runs, steps)
 
 Run r of the sweep is the same computation as a lone run with key r and the
-r-th hyper-parameters. With a mesh, `place` splits the run axis over its
-devices (one device per CPU core, or per accelerator): runs are independent,
-so XLA needs no communication.
+r-th hyper-parameters, as long as it stays finite. A step whose metrics or
+new state are not all finite is not applied: that run is frozen at its last
+finite state from then on (only its step counter advances with its siblings')
+and `diverged_at[r]` records the step, while the other runs go on. With a
+mesh, `place` splits the run axis over its devices (one device per CPU core,
+or per accelerator): runs are independent, so XLA needs no communication.
 """
 
 from __future__ import annotations
@@ -25,34 +28,74 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
 from jax.sharding import Mesh
 
 from gdiv import sharding
-from gdiv.training import Trainer, TrainState, make_train_loop
+from gdiv.training import Trainer, TrainState
 
 Hparams = dict[str, jax.Array]
 
+HEALTHY = -1  # diverged_at of a run that has stayed finite
+
+
+class SweepState(NamedTuple):
+  """R runs: stacked TrainStates, and for each the step its first non-finite update came at."""
+
+  runs: TrainState
+  diverged_at: jax.Array  # (R,) int32, HEALTHY while finite
+
+  @property
+  def step(self) -> jax.Array:
+    return self.runs.step
+
 
 class Sweep(NamedTuple):
-  """init(keys, hparams) -> states; run(states, hparams) -> (states, metrics); all leading axis R."""
+  """init(keys, hparams) -> SweepState; run(state, hparams) -> (state, metrics (R, steps))."""
 
-  init: Callable[[jax.Array, Hparams], TrainState]
-  run: Callable[[TrainState, Hparams], tuple[TrainState, dict]]
+  init: Callable[[jax.Array, Hparams], SweepState]
+  run: Callable[[SweepState, Hparams], tuple[SweepState, dict]]
+
+
+def _all_finite(tree) -> jax.Array:
+  leaves = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def masked_step(step: Callable) -> Callable:
+  """step(state, batch) on (state, diverged_at): a non-finite update freezes the run."""
+  def guarded(carry, batch):
+    state, diverged_at = carry
+    new_state, metrics = step(state, batch)
+    healthy = diverged_at == HEALTHY
+    apply = healthy & _all_finite((new_state, metrics))
+    kept = jax.tree.map(lambda new, old: jnp.where(apply, new, old), new_state, state)
+    diverged_at = jnp.where(healthy & ~apply, state.step, diverged_at)
+    return (kept._replace(step=new_state.step), diverged_at), metrics
+  return guarded
 
 
 def make_sweep(build: Callable[..., Trainer], sample_batch: Callable[[jax.Array], jax.Array],
                example_batch: jax.Array, steps_per_call: int) -> Sweep:
   """Vmapped `init` and `steps_per_call`-step loop of the trainers `build(**hparams)`."""
   def init(key, hparams):
-    return build(**hparams).init(key, example_batch)
+    return SweepState(build(**hparams).init(key, example_batch), jnp.int32(HEALTHY))
 
-  def run(state, hparams):
-    return make_train_loop(build(**hparams).step, sample_batch, steps_per_call)(state)
+  def run(state: SweepState, hparams):
+    step = masked_step(build(**hparams).step)
+
+    def body(carry, _):
+      (train_state, diverged_at) = carry
+      key, data_key = jax.random.split(train_state.key)
+      return step((train_state._replace(key=key), diverged_at), sample_batch(data_key))
+
+    (runs, diverged_at), metrics = jax.lax.scan(body, tuple(state), length=steps_per_call)
+    return SweepState(runs, diverged_at), metrics
 
   return Sweep(init=jax.vmap(init), run=jax.vmap(run))
 
 
-def place(states: TrainState, hparams: Hparams, mesh: Mesh) -> tuple[TrainState, Hparams]:
-  """Split the run axis of states and hyper-parameters over the mesh's devices."""
-  return (sharding.split_leading_axis(states, mesh, "sweep"),
+def place(state: SweepState, hparams: Hparams, mesh: Mesh) -> tuple[SweepState, Hparams]:
+  """Split the run axis of the states and hyper-parameters over the mesh's devices."""
+  return (sharding.split_leading_axis(state, mesh, "sweep"),
           sharding.split_leading_axis(hparams, mesh, "sweep"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
 from typing import Any
 
@@ -48,6 +49,13 @@ class Workdir:
       self._metrics.write_text("")
     self._tensorboard = None
 
+  @classmethod
+  def existing(cls, path: str | pathlib.Path) -> "Workdir":
+    """Open a workdir that must already exist, without changing anything in it."""
+    if not pathlib.Path(path).is_dir():
+      raise FileNotFoundError(f"--workdir {path} is not a directory: give the workdir of a run.")
+    return cls(path, resume=True)
+
   def check_config(self, config: dict, may_differ: tuple[str, ...] = ()) -> None:
     """Refuse to resume checkpoints written under another configuration.
 
@@ -79,10 +87,15 @@ class Workdir:
     self._tensorboard.flush()
 
   def write_json(self, name: str, value: Any) -> None:
-    (self.path / name).write_text(json.dumps(_jsonable(value), indent=2) + "\n")
+    self.write_text(name, json.dumps(_jsonable(value), indent=2) + "\n")
 
   def write_text(self, name: str, text: str) -> None:
-    (self.path / name).write_text(text)
+    """Write `name` (a path inside the workdir) atomically: a temporary file, then a rename."""
+    path = self.path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
 
   def log_metrics(self, record: dict) -> None:
     with self._metrics.open("a") as f:
@@ -95,5 +108,8 @@ class Workdir:
     print(table)
     print(f"Wrote {self.path}/: {', '.join(sorted(p.name for p in self.path.iterdir()))}")
 
-  def save_samples(self, x: np.ndarray, **extra) -> None:
-    np.savez(self.path / "samples.npz", x=np.asarray(x), **extra)
+  def save_samples(self, x: np.ndarray, subdir: str = "", **extra) -> None:
+    """samples.npz (key `x`) in the workdir, or in its `subdir` (one run of a sweep)."""
+    directory = self.path / subdir
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez(directory / "samples.npz", x=np.asarray(x), **extra)

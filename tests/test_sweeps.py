@@ -42,7 +42,7 @@ def test_each_run_of_a_sweep_equals_its_lone_run():
     state, lone_metrics = jax.jit(training.make_train_loop(lone.step, sample_batch, STEPS))(
         lone.init(key, jnp.zeros((BATCH, 2))))
     for a, b in zip(jax.tree.leaves((state.model_params, state.critic_params)),
-                    jax.tree.leaves((states.model_params, states.critic_params))):
+                    jax.tree.leaves((states.runs.model_params, states.runs.critic_params))):
       np.testing.assert_allclose(a, b[r], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(lone_metrics["model_loss"], metrics["model_loss"][r], rtol=1e-5, atol=1e-6)
   # the runs really differ: the hyper-parameters reached the step
@@ -70,7 +70,7 @@ states = sweep.init(jax.random.split(jax.random.key(0), 4), hparams)
 local, _ = jax.jit(sweep.run)(states, hparams)
 placed, _ = jax.jit(sweep.run)(*sweeps.place(states, hparams, sharding.make_mesh(axis_name="runs")))
 assert all(len(x.sharding.device_set) == 4 for x in jax.tree.leaves(placed))
-for a, b in zip(jax.tree.leaves(local.model_params), jax.tree.leaves(placed.model_params)):
+for a, b in zip(jax.tree.leaves(local.runs.model_params), jax.tree.leaves(placed.runs.model_params)):
   np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 try:
   sweeps.place(states, hparams, sharding.make_mesh(3, axis_name="runs"))

@@ -5,6 +5,7 @@
 """
 
 import ml_collections
+from ml_collections import config_dict
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -24,11 +25,20 @@ def get_config() -> ml_collections.ConfigDict:
   config.generator_hidden = (128, 128, 128)
   config.latent_dim = 2
   config.critic_hidden = (128, 128, 128)
-  config.critic_activation = "relu"
+  config.critic_activation = "relu"  # or "maxout" (PacGAN: 5 pieces)
+  config.critic_maxout_pieces = 5
+  config.critic_spectral_norm = False
+  config.critic_pack = 1  # PacGAN: the critic judges m samples at once (m·batch_size points a step)
+  config.generator_batch_norm = False
+  config.init_std = config_dict.placeholder(float)  # None: Flax's default; PacGAN: N(0, 0.02)
+  # None: the divergence's own (10 for wasserstein_gp, 0 otherwise).
+  config.gradient_penalty = config_dict.placeholder(float)
+  config.r1_penalty = 0.0  # γ of (γ/2)·E_P[‖∇V‖²] (Mescheder et al. 2018)
   # Optimisation: Adam for both players.
   config.learning_rate = 2e-4
   config.critic_learning_rate = 2e-4
   config.beta1 = 0.5
+  config.learning_rate_decay = False  # True: both step sizes decay linearly to 0 at config.steps
   config.batch_size = 256
   config.steps = 10_000
   # Devices: True splits each batch over all visible devices (jax.sharding, 'data' axis).
@@ -40,5 +50,6 @@ def get_config() -> ml_collections.ConfigDict:
   config.keep_checkpoints = 3
   # Evaluation (VEEGAN / PacGAN protocol).
   config.eval_samples = 2500
+  config.sample_figure_every = 0  # > 0: samples/step_N.png every N steps
   config.seed = 0
   return config

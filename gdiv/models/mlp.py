@@ -15,6 +15,11 @@ ACTIVATIONS: dict[str, Callable] = {"tanh": nn.tanh, "relu": nn.relu, "leaky_rel
 BATCH_NORM_MOMENTUM = 0.9  # running statistics r ← 0.9·r + 0.1·batch's, as PyTorch's and DCGAN's
 
 
+def kernel_init(init_std: float | None) -> Callable:
+  """Weights ~ N(0, init_std²) (DCGAN / PacGAN: 0.02), or Flax's default (LeCun normal) if None."""
+  return nn.linear.default_kernel_init if init_std is None else nn.initializers.normal(init_std)
+
+
 def activation_fn(name: str) -> Callable:
   if name not in ACTIVATIONS:
     raise ValueError(f"Unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}.")
@@ -45,22 +50,24 @@ class MLP(nn.Module):
   Those Dense layers then have no bias: batch norm's own shift β replaces it
   (a bias before it has zero gradient, and Adam would turn rounding noise in
   that gradient into steps).
+  init_std: weights ~ N(0, init_std²) instead of Flax's default (`kernel_init`).
   """
 
   widths: Sequence[int]
   activation: str = "relu"
   zero_init_last: bool = False
   batch_norm: bool = False
+  init_std: float | None = None
 
   @nn.compact
   def __call__(self, x, train: bool = False):
     act = activation_fn(self.activation)
     for width in self.widths[:-1]:
-      x = nn.Dense(width, use_bias=not self.batch_norm)(x)
+      x = nn.Dense(width, use_bias=not self.batch_norm, kernel_init=kernel_init(self.init_std))(x)
       if self.batch_norm:
         x = nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM)(x)
       x = act(x)
-    init = nn.initializers.zeros if self.zero_init_last else nn.linear.default_kernel_init
+    init = nn.initializers.zeros if self.zero_init_last else kernel_init(self.init_std)
     return nn.Dense(self.widths[-1], kernel_init=init)(x)
 
 
@@ -69,17 +76,19 @@ class MLPGenerator(Model):
 
   batch_norm: as PacGAN's generator (4×400 ReLU with batch norm); the model
   then has state, and `sample(key, n, train)` uses the batch's statistics when
-  train, the running ones otherwise.
+  train, the running ones otherwise. init_std: as in `MLP`.
   """
 
   hidden: Sequence[int] = (64, 64)
   latent_dim: int = 2
   activation: str = "relu"
   batch_norm: bool = False
+  init_std: float | None = None
   has_log_prob: ClassVar[bool] = False
   differentiable_samples: ClassVar[bool] = True
 
   @nn.compact
   def sample(self, key, n: int, train: bool = False):
     z = jax.random.normal(key, (n, self.latent_dim))
-    return MLP((*self.hidden, self.dim), self.activation, batch_norm=self.batch_norm)(z, train)
+    return MLP((*self.hidden, self.dim), self.activation, batch_norm=self.batch_norm,
+               init_std=self.init_std)(z, train)

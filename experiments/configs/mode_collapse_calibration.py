@@ -1,0 +1,37 @@
+"""Calibrating the CPU protocol of mode_collapse.py on the grid: steps, step size, width.
+
+  python -m experiments.sweep --config=experiments/configs/mode_collapse_calibration.py \
+      --workdir=runs/mode_collapse_calibration
+
+Four rows of the mode-collapse table (GAN, PacGAN4, WGAN-GP, WGAN-GP packed 4)
+under candidate protocols, 5 seeds each: the evidence behind the choice of
+mode_collapse.py's `cpu` protocol (README: "Mode collapse").
+"""
+
+from experiments.configs import mode_collapse
+
+CANDIDATES = (  # (name, generator/critic widths, learning rate, decay to 0, steps)
+    ("3x128, 2e-4, 10k", (128, 128, 128), 2e-4, False, 10_000),
+    ("3x128, 1e-3 decayed, 10k", (128, 128, 128), 1e-3, True, 10_000),
+    ("3x128, 1e-3 decayed, 20k", (128, 128, 128), 1e-3, True, 20_000),
+    ("3x64, 1e-3 decayed, 20k", (64, 64, 64), 1e-3, True, 20_000),
+)
+ROWS = tuple(r for r in mode_collapse.ROWS if r[0] in ("GAN", "PacGAN4", "wasserstein_gp")) + (
+    ("wasserstein_gp, packed 4", "wasserstein_gp", "saddle", 4, 0.0),)
+
+
+def get_config():
+  config = mode_collapse.get_config("cpu")
+  config.candidate = ""
+  return config
+
+
+def get_hyper(h):
+  names, widths, rates, decays, steps = zip(*CANDIDATES)
+  return h.product([
+      h.zipit([h.sweep("config.candidate", names), h.sweep("config.generator_hidden", widths),
+               h.sweep("config.critic_hidden", widths), h.sweep("config.learning_rate", rates),
+               h.sweep("config.critic_learning_rate", rates),
+               h.sweep("config.learning_rate_decay", decays), h.sweep("config.steps", steps)]),
+      mode_collapse.rows_sweep(h, ROWS),
+  ])

@@ -1,0 +1,103 @@
+r"""Training curves from a workdir's metrics.jsonl: mean ± standard error over seeds.
+
+  python -m experiments.plot --workdir=runs/toy2d_sweep
+  python -m experiments.plot --workdir=runs/toy2d --metrics=model_loss,critic_loss
+
+One panel per metric, one line per sweep point (or per named run, or the one
+run), a band of ± one standard error across the point's seeds at each logged
+step. A step logged twice (a run resumed from a checkpoint re-logs the steps
+after it) counts once, its last record. Writes curves.png into the workdir.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+
+import numpy as np
+from absl import flags
+
+from experiments import common
+from gdiv.workdir import Workdir
+
+FLAGS = flags.FLAGS
+KEYS = ("step", "point", "seed", "name", "diverged_at")  # what identifies a record, not a metric
+
+
+def read_curves(path) -> dict[str, dict[str, dict[int, dict[int, float]]]]:
+  """{metric: {line: {seed: {step: value}}}} from a metrics.jsonl; the last record of a step wins."""
+  curves: dict = collections.defaultdict(lambda: collections.defaultdict(dict))
+  with open(path) as f:
+    for line in f:
+      if not line.strip():
+        continue
+      record = json.loads(line)
+      label = record.get("point", record.get("name", "run"))
+      for metric, value in record.items():
+        if metric not in KEYS and isinstance(value, (int, float)):
+          curves[metric][label].setdefault(record.get("seed", 0), {})[record["step"]] = value
+  return curves
+
+
+def mean_and_se(runs: dict[int, dict[int, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Steps, mean and standard error over the seeds logged at each step (finite values only)."""
+  steps = sorted({s for values in runs.values() for s in values})
+  means, ses = [], []
+  for step in steps:
+    x = np.asarray([v[step] for v in runs.values() if step in v], np.float64)
+    x = x[np.isfinite(x)]
+    means.append(x.mean() if x.size else np.nan)
+    ses.append(x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else 0.0)
+  return np.asarray(steps), np.asarray(means), np.asarray(ses)
+
+
+def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[str]:
+  """Draw one panel per metric into `path`; returns the metrics drawn."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  names = [m for m in (metrics or sorted(curves)) if m in curves]
+  if not names:
+    raise ValueError(f"No metric to plot: asked for {metrics}, the log has {sorted(curves)}.")
+  cols = min(3, len(names))
+  rows = math.ceil(len(names) / cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
+  for ax, metric in zip(axes.flat, names):
+    for label, runs in sorted(curves[metric].items()):
+      steps, mean, se = mean_and_se(runs)
+      (line,) = ax.plot(steps, mean, lw=1.2, label=f"{label} ({len(runs)} seeds)")
+      ax.fill_between(steps, mean - se, mean + se, color=line.get_color(), alpha=0.25, lw=0)
+    ax.set_title(metric)
+    ax.set_xlabel("step")
+  for ax in list(axes.flat)[len(names):]:
+    ax.axis("off")
+  handles, labels = axes.flat[0].get_legend_handles_labels()
+  fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
+             bbox_to_anchor=(0.5, 0.0))
+  fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(labels) / 4), 1, 1))
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return names
+
+
+def define_flags():
+  flags.DEFINE_string("workdir", None, "A workdir with metrics.jsonl (any experiment or sweep).")
+  flags.mark_flag_as_required("workdir")
+  flags.DEFINE_list("metrics", [], "Metrics to draw (default: all logged).")
+  flags.DEFINE_string("output", "curves.png", "File name inside the workdir.")
+
+
+def main(argv):
+  del argv
+  workdir = Workdir.existing(FLAGS.workdir)
+  log = workdir.path / "metrics.jsonl"
+  if not log.exists() or not log.stat().st_size:
+    raise FileNotFoundError(f"{log} is missing or empty: run an experiment with --workdir={FLAGS.workdir} first.")
+  drawn = plot_curves(read_curves(log), workdir.path / FLAGS.output, FLAGS.metrics or None)
+  print(f"Wrote {workdir.path / FLAGS.output} ({', '.join(drawn)})")
+
+
+if __name__ == "__main__":
+  common.run(define_flags, main)
