@@ -15,7 +15,20 @@ Expected on the default mixture 0.7·N(-1, 0.5²) + 0.3·N(1.2, 1²): every
 learned (μ̂, σ̂) within 0.1 of (μ*, σ*), most within 0.03; mode-covering kl
 (μ* -0.34, σ* 1.22) and pearson (σ* 1.29) against mode-seeking reverse_kl
 (-0.82, 0.66), neyman (-0.91, 0.57) and total_variation (-0.86, 0.68); and
-F̂ ≤ D_f(P||Q*) up to Monte Carlo noise. Another mixture:
+F̂ ≤ D_f(P||Q*) up to Monte Carlo noise.
+
+With --cross_table (opt-in; 4 to 5 minutes more on 2 cores shared with other
+jobs: 231 s and 289 s measured), f-GAN's cross table: every learned Q_i,
+frozen, under every f-divergence D_j, by a fresh critic (F̂_j(Q_i),
+`variational_divergence`) and by quadrature (D_j(P||Q_i)), in cross_table.md
+and results.json["cross_table"]. Expected: F̂ ≤ D in every cell up to noise
+(largest excess 7e-4); the exact column minimum on the diagonal for every
+column but jeffrey (squared_hellinger's Q̂ has the lower Jeffrey divergence,
+0.5326 against 0.5376: the learned jeffrey fit is 0.07 off in σ); the
+estimated table agrees for kl, reverse_kl, pearson, squared_hellinger and
+jeffrey, not for total_variation (a loose bound), alpha and neyman (negative
+F̂ on a row whose exact divergence is huge or infinite) nor js/gan (margins of
+1e-4, below the critics' error). Another mixture:
 
   python -m experiments.fit_gaussian_mixture --mixture_weights=0.75,0.25 \
       --mixture_means=-0.8,1.5 --mixture_stds=0.6,0.9 --divergences=kl,reverse_kl
@@ -24,8 +37,10 @@ F̂ ≤ D_f(P||Q*) up to Monte Carlo noise. Another mixture:
 from __future__ import annotations
 
 import math
+import time
 from typing import Sequence
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,7 +50,8 @@ from absl import app, flags, logging
 from experiments import common
 from gdiv import divergences, training
 from gdiv.data import GaussianMixture
-from gdiv.evaluation import best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid
+from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
+                             variational_divergence)
 from gdiv.models import Gaussian, MLPCritic
 from gdiv.runner import run_training
 from gdiv.workdir import Workdir
@@ -69,15 +85,16 @@ def study_divergences() -> list[str]:
           if n == "mle" or isinstance(divergences.get(n), divergences.FDivergence)]
 
 
-def divergence_names(requested: Sequence[str]) -> list[str]:
-  """Expand 'all' and check every name is a registered f-divergence or mle."""
+def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = None) -> list[str]:
+  """Expand 'all' and check every name is `allowed` (default: the f-divergences and mle)."""
+  allowed = study_divergences() if allowed is None else list(allowed)
   if list(requested) == ["all"]:
-    return study_divergences()
+    return allowed
   for name in requested:
     divergences.get(name)  # raises with the list of known names
-    if name not in study_divergences():
-      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with the exact "
-                       f"D_f minimiser. Choose among {', '.join(study_divergences())}.")
+    if name not in allowed:
+      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with its exact "
+                       f"best fit. Choose among {', '.join(allowed)}.")
   return list(requested)
 
 
@@ -96,43 +113,55 @@ def _validate_mixture(flag_values) -> bool:
   return True
 
 
+class IsotropicGaussian(Gaussian):
+  """Q_θ = N(μ, σ² I), θ = (μ, log σ): the `gaussian` family with one scale for all dimensions.
+
+  gdiv's `gaussian` family has one log σ per dimension; here its `log_scale`
+  parameter has shape (1,) and is broadcast to every dimension, so sampling and
+  log q(x) are the family's own. In 1-D it is the same model, parameter for parameter.
+  """
+
+  def setup(self):
+    self.mean = self.param("mean", nn.initializers.constant(self.init_mean), (self.dim,))
+    log_scale = self.param("log_scale", nn.initializers.constant(math.log(self.init_scale)), (1,))
+    self.log_scale = jnp.broadcast_to(log_scale, (self.dim,))
 
 
 def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
               learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
               critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
               scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
-              log_every: int = 500, workdir: Workdir | None = None) -> dict:
-  """Train Q_θ = N(μ, σ²) on `mixture` under one divergence; returns the fit.
+              log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None) -> dict:
+  """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
 
-  Returns mu, sigma, the model parameters, and the divergence's estimate at
-  the end of training (the variational bound F with the final critic, or the
-  NLL) averaged over `EVAL_BATCHES` fresh batches, with its standard error.
-  With a workdir, metrics and checkpoints go under the divergence's name and
-  a rerun resumes (a finished fit is evaluated again without training).
+  Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
+  samples (key seed + 1), and the divergence's estimate at the end of training
+  (the variational bound F with the final critic, the NLL, or the MMD²)
+  averaged over `EVAL_BATCHES` fresh batches, with its standard error. Both
+  the model and the critic take plain gradient steps. With a workdir, metrics
+  and checkpoints go under the divergence's name and a rerun resumes (a
+  finished fit is evaluated again without training).
   """
   divergence = divergences.get(divergence_name)
   critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
   trainer = training.make_trainer(
-      Gaussian(dim=1), divergence, model_optimizer=optax.sgd(learning_rate), critic=critic,
-      critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
+      IsotropicGaussian(dim=mixture.dim), divergence, model_optimizer=optax.sgd(learning_rate),
+      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
       n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
   sample_data = lambda key: mixture.sample(key, batch_size)
-  state, _ = run_training(trainer, sample_data, steps=steps, example_batch=jnp.zeros((batch_size, 1)),
-                          seed=seed, name=divergence_name, workdir=workdir, log_every=log_every)
+  state, _ = run_training(trainer, sample_data, steps=steps,
+                          example_batch=jnp.zeros((batch_size, mixture.dim)), seed=seed,
+                          name=divergence_name, workdir=workdir, log_every=log_every)
   keys = jax.random.split(jax.random.key(seed + 1), EVAL_BATCHES)
   estimates = np.asarray(jax.jit(jax.vmap(
       lambda k: trainer.estimate(state, sample_data(jax.random.fold_in(k, 1)), k)))(keys), np.float64)
-  mu, sigma = _mu_sigma(state.model_params)
-  return {"mu": mu, "sigma": sigma, "estimate_name": divergence.estimate_name,
+  params = state.model_params["params"]
+  return {"mu": np.asarray(params["mean"], np.float64),
+          "sigma": float(np.exp(params["log_scale"][0])), "estimate_name": divergence.estimate_name,
           "estimate": float(estimates.mean()),
           "estimate_se": float(estimates.std(ddof=1) / math.sqrt(EVAL_BATCHES)),
-          "params": state.model_params}
-
-
-def _mu_sigma(model_params) -> tuple[float, float]:
-  params = model_params["params"]
-  return float(params["mean"][0]), float(np.exp(params["log_scale"][0]))
+          "params": state.model_params,
+          "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
 
 
 def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
@@ -140,11 +169,11 @@ def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: n
   # mle minimises KL(P||Q): its exact counterpart is the KL best fit.
   exact_div = divergences.get("kl" if divergence_name == "mle" else divergence_name)
   best_mu, best_sigma, best_value = best_gaussian_fit(exact_div, mixture, grid)
-  at_fit = exact_f_divergence(exact_div, mixture.log_prob,
-                              gaussian_log_density(fit["mu"], fit["sigma"]), grid)
-  row = {"mu": fit["mu"], "sigma": fit["sigma"], "best_fit_mu": best_mu,
+  mu = float(fit["mu"][0])
+  at_fit = exact_f_divergence(exact_div, mixture.log_prob, gaussian_log_density(mu, fit["sigma"]), grid)
+  row = {"mu": mu, "sigma": fit["sigma"], "best_fit_mu": best_mu,
          "best_fit_sigma": best_sigma, "best_fit_divergence": best_value,
-         "divergence_at_fit": at_fit, "mu_error": abs(fit["mu"] - best_mu),
+         "divergence_at_fit": at_fit, "mu_error": abs(mu - best_mu),
          "sigma_error": abs(fit["sigma"] - best_sigma)}
   if fit["estimate_name"] == "variational_bound":
     row["variational_estimate"] = fit["estimate"]
@@ -215,6 +244,97 @@ def plot_fits(path, mixture: GaussianMixture, rows: dict) -> None:
   plt.close(fig)
 
 
+# Divergences with the same minimiser as another: gan = js − log 4, and mle minimises KL.
+SAME_MINIMISER = {"gan": "js", "mle": "kl"}
+
+
+def on_diagonal(row: str, column: str) -> bool:
+  """Q_row was trained to minimise D_column (or a divergence with its minimiser)."""
+  return SAME_MINIMISER.get(row, row) == SAME_MINIMISER.get(column, column)
+
+
+def cross_table(mixture: GaussianMixture, fits: dict, columns: Sequence[str], grid, *,
+                critic_steps: int, batch_size: int, critic_hidden: Sequence[int], seed: int) -> dict:
+  """f-GAN's cross table: every learned Q_i (row: the fit trained with divergence i, frozen)
+  under every f-divergence D_j (column).
+
+  estimated[i][j] = F̂_j(Q_i), the bound of a fresh critic trained on P and Q_i alone
+  (`variational_divergence`: Adam 1e-3, `critic_steps` steps, evaluated on 100,000 new points of
+  each); exact[i][j] = D_j(P‖Q_i) by quadrature. Every row of a column uses the same key (the
+  same critic initialisation, data batches and noise z of Q_i = μ_i + σ_i z), so rows differ
+  only through Q_i. Per column, `margins`: the smallest value among rows whose divergence is
+  not j's (nor one with j's minimiser, SAME_MINIMISER) minus the smallest among those that
+  are; positive when the column's minimum lies on the diagonal, by that much.
+  """
+  critic = MLPCritic(hidden=tuple(critic_hidden))
+  sample_p = lambda key, n: mixture.sample(key, n)
+  model = IsotropicGaussian(dim=mixture.dim)
+  estimated, exact = {}, {}
+  for i, fit in fits.items():
+    sample_q = lambda key, n: model.apply(fit["params"], key, n, method=model.sample)  # Q_i, frozen
+    log_q = gaussian_log_density(fit["mu"], fit["sigma"])
+    estimated[i] = {j: variational_divergence(j, sample_p, sample_q, critic=critic, steps=critic_steps,
+                                              batch_size=batch_size,
+                                              key=jax.random.fold_in(jax.random.key(seed), c))
+                    for c, j in enumerate(columns)}
+    exact[i] = {j: exact_f_divergence(divergences.get(j), mixture.log_prob, log_q, grid) for j in columns}
+    logging.info("cross table, Q_%s: %s", i, ", ".join(f"{j} {estimated[i][j]:.4g} (exact {exact[i][j]:.4g})"
+                                                       for j in columns))
+
+  def margins(table):
+    result = {}
+    for j in columns:
+      diagonal = [table[i][j] for i in fits if on_diagonal(i, j)]
+      others = [table[i][j] for i in fits if not on_diagonal(i, j)]
+      if diagonal and others:
+        result[j] = {"margin": min(others) - min(diagonal),
+                     "argmin": min(fits, key=lambda i: table[i][j])}
+    return result
+
+  return {"estimated": estimated, "exact": exact, "estimated_margins": margins(estimated),
+          "exact_margins": margins(exact), "critic_steps": critic_steps, "batch_size": batch_size,
+          "critic_hidden": list(critic_hidden), "seed": seed}
+
+
+def cross_table_markdown(table: dict) -> str:
+  """cross_table.md: both matrices and, per column, where each one's minimum lies."""
+  rows, columns = list(table["exact"]), list(table["exact"][next(iter(table["exact"]))])
+
+  def matrix(name):
+    cell = lambda i, j: f"**{table[name][i][j]:.4g}**" if on_diagonal(i, j) else f"{table[name][i][j]:.4g}"
+    return [f"| Q trained with ↓ / D_j → | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|",
+            *(f"| {i} | {' | '.join(cell(i, j) for j in columns)} |" for i in rows)]
+
+  def verdict(j):
+    e, x = table["estimated_margins"].get(j), table["exact_margins"].get(j)
+    if e is None:
+      return None
+    agree = "yes" if (e["margin"] > 0) == (x["margin"] > 0) else "**no**"
+    return (f"| {j} | {x['argmin']} | {x['margin']:.4g} | {e['argmin']} | {e['margin']:.4g} | {agree} |")
+
+  bound = max(table["estimated"][i][j] - table["exact"][i][j] for i in rows for j in columns)
+  return "\n".join([
+      "# Cross table (f-GAN, Section 4)", "",
+      f"Row i: the Gaussian Q_i trained with divergence i (the main run), frozen. Column j: a fresh "
+      f"critic (MLP {'×'.join(map(str, table['critic_hidden']))} tanh, Adam 1e-3, "
+      f"{table['critic_steps']} steps, batch {table['batch_size']}, seed {table['seed']}; the same "
+      "key for every row) trained for D_j on P and Q_i, its bound F̂_j(Q_i) evaluated on 100,000 "
+      "fresh points of each. Bold: the diagonal (gan shares js's minimiser, mle kl's).", "",
+      "## Estimated F̂_j(Q_i)", "", *matrix("estimated"), "",
+      "## Exact D_j(P‖Q_i) by quadrature", "", *matrix("exact"), "",
+      "## Where each column's minimum lies", "",
+      "margin = min over the other rows − min over the diagonal rows: > 0 when the minimum is on "
+      "the diagonal, by that much; 'agree': both matrices put it on the diagonal, or both off it.", "",
+      "| column | exact argmin | exact margin | estimated argmin | estimated margin | agree |",
+      "|---|---|---|---|---|---|",
+      *filter(None, map(verdict, columns)), "",
+      f"Largest F̂_j(Q_i) − D_j(P‖Q_i) over all cells: {bound:.4g} (the bound says ≤ 0 up to noise). "
+      "Exact values above about 10⁶ are the quadrature grid's value of an integral that diverges "
+      "(Pearson χ² and α = 1.5 when Q's tails are lighter than P's, Neyman χ² the other way round); "
+      "there a critic's bound is no estimate of the divergence and can even be negative.",
+  ]) + "\n"
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_list("divergences", ["all"], "Comma list of f-divergences (alpha, gan, jeffrey, js, kl, "
@@ -240,6 +360,11 @@ def define_flags():
   flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
                        lower_bound=1)
   flags.DEFINE_string("workdir", "runs/fit_gaussian_mixture", "Output directory.")
+  flags.DEFINE_bool("cross_table", False, "Also train a fresh critic for every f-divergence on every "
+                    "learned Q (frozen) and write cross_table.md beside the exact divergences.")
+  flags.DEFINE_integer("cross_table_critic_steps", 2000, "Critic steps per cross-table cell.",
+                       lower_bound=1)
+  flags.DEFINE_integer("cross_table_batch_size", 512, "Critic batch per cross-table cell.", lower_bound=1)
   flags.register_validator("divergences", _validate_divergences)
   flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
                                        _validate_mixture)
@@ -267,17 +392,28 @@ def main(argv):
   train_kwargs = {k: config[k] for k in ("steps", "batch_size", "learning_rate",
                                          "critic_learning_rate", "critic_hidden", "n_critic",
                                          "scheme", "generator_loss", "seed", "log_every")}
-  rows, samples = {}, []
+  rows, samples, fits = {}, [], {}
   for name in names:
-    fit = train_fit(name, mixture, workdir=workdir, **train_kwargs)
+    fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs)
     rows[name] = study_row(name, mixture, fit, grid)
-    logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, fit["mu"], fit["sigma"],
+    logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, rows[name]["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
-    samples.append(Gaussian(dim=1).apply(fit["params"], jax.random.key(FLAGS.seed + 1), 1000,
-                                         method="sample"))
+    samples.append(fit["samples"])
   workdir.save_samples(np.stack(samples), divergences=np.asarray(names))
   plot_fits(workdir.path / "fits.png", mixture, rows)
-  workdir.write_results(rows, results_table(rows, mixture, config))
+  results = rows
+  if FLAGS.cross_table:
+    start = time.perf_counter()
+    table = cross_table(mixture, fits, [n for n in names if n != "mle"], grid,
+                        critic_steps=FLAGS.cross_table_critic_steps,
+                        batch_size=FLAGS.cross_table_batch_size, critic_hidden=config["critic_hidden"],
+                        seed=FLAGS.seed)
+    table["wall_seconds"] = time.perf_counter() - start
+    markdown = cross_table_markdown(table)
+    workdir.write_text("cross_table.md", markdown)
+    print(markdown)
+    results = {**rows, "cross_table": table}
+  workdir.write_results(results, results_table(rows, mixture, config))
 
 
 if __name__ == "__main__":

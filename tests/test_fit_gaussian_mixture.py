@@ -39,6 +39,24 @@ def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
   metrics = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert {m["name"] for m in metrics} == {"kl", "reverse_kl", "mle"}
   assert (tmp_path / "checkpoints" / "reverse_kl").is_dir() and (tmp_path / "tensorboard").is_dir()
+  assert "cross_table" not in rows and not (tmp_path / "cross_table.md").exists()  # opt-in
+
+
+def test_cross_table_puts_fresh_critic_bounds_beside_exact_divergences(tmp_path):
+  result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl", "--steps=100",
+                "--log_every=50", "--cross_table", "--cross_table_critic_steps=100")
+  assert result.returncode == 0, result.stderr[-3000:]
+  results = json.loads((tmp_path / "results.json").read_text())
+  table = results.pop("cross_table")
+  assert list(table["exact"]) == ["kl", "reverse_kl"] and list(table["exact"]["kl"]) == ["kl", "reverse_kl"]
+  for name in ("kl", "reverse_kl"):  # the diagonal is the main table's D_f(P‖Q̂)
+    np.testing.assert_allclose(table["exact"][name][name], results[name]["divergence_at_fit"], rtol=1e-6)
+  for i, row in table["estimated"].items():
+    for j, value in row.items():
+      assert value <= table["exact"][i][j] + 0.02, (i, j, value)  # a lower bound, up to noise
+  assert set(table["exact_margins"]) == {"kl", "reverse_kl"}
+  markdown = (tmp_path / "cross_table.md").read_text()
+  assert "## Exact D_j(P‖Q_i) by quadrature" in markdown and markdown in result.stdout
 
 
 @pytest.mark.parametrize("flag, message", [

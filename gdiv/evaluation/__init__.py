@@ -4,19 +4,23 @@ Likelihood: `nll` (exact, with the dequantisation convention stated),
 `parzen_log_likelihood` (the Goodfellow et al. protocol, unreliable).
 Samples: `precision_recall`, `prd`, `mode_metrics`, `frechet_distance` on
 `digit_features`. Two-sample: `mmd2`, `mmd_test`, `variational_divergence`.
-Exact: `exact_f_divergence` by quadrature, `best_gaussian_fit`.
+Exact: `exact_f_divergence` by quadrature, `best_gaussian_fit` / `best_isotropic_fit`
+(f-divergences), `moment_fit` (maximum likelihood), `mmd2_gaussian_mixtures` (closed
+form), `median_heuristic_bandwidths` and `best_mmd_fit`.
 """
 
 from gdiv.evaluation.digits import digit_features
-from gdiv.evaluation.exact import (best_gaussian_fit, exact_f_divergence, gaussian_log_density,
-                                   integration_grid)
+from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit,
+                                   exact_f_divergence, gaussian_log_density, integration_grid,
+                                   median_heuristic_bandwidths, mmd2_gaussian_mixtures, moment_fit)
 from gdiv.evaluation.likelihood import nll, parzen_log_likelihood
 from gdiv.evaluation.sample_quality import frechet_distance, mode_metrics, prd, precision_recall
 from gdiv.evaluation.two_sample import median_bandwidths, mmd2, mmd_test, variational_divergence
 
 __all__ = [
-    "best_gaussian_fit", "digit_features", "exact_f_divergence", "frechet_distance",
-    "gaussian_log_density", "integration_grid", "median_bandwidths", "mmd2", "mmd_test",
-    "mode_metrics", "nll", "parzen_log_likelihood", "prd", "precision_recall",
+    "best_gaussian_fit", "best_isotropic_fit", "best_mmd_fit", "digit_features",
+    "exact_f_divergence", "frechet_distance", "gaussian_log_density", "integration_grid",
+    "median_bandwidths", "median_heuristic_bandwidths", "mmd2", "mmd2_gaussian_mixtures", "mmd_test",
+    "mode_metrics", "moment_fit", "nll", "parzen_log_likelihood", "prd", "precision_recall",
     "variational_divergence",
 ]
