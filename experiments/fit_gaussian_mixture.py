@@ -36,6 +36,7 @@ F̂ on a row whose exact divergence is huge or infinite) nor js/gan (margins of
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Sequence
@@ -48,7 +49,7 @@ import optax
 from absl import app, flags, logging
 
 from experiments import common
-from gdiv import divergences, training
+from gdiv import divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
@@ -127,6 +128,18 @@ class IsotropicGaussian(Gaussian):
     self.log_scale = jnp.broadcast_to(log_scale, (self.dim,))
 
 
+def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learning_rate,
+                  critic_hidden: Sequence[int], n_critic: int, scheme: str,
+                  generator_loss: str) -> training.Trainer:
+  """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps."""
+  divergence = divergences.get(divergence_name)
+  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
+  return training.make_trainer(
+      IsotropicGaussian(dim=dim), divergence, model_optimizer=optax.sgd(learning_rate),
+      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
+      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
+
+
 def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
               learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
               critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
@@ -142,12 +155,10 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   and checkpoints go under the divergence's name and a rerun resumes (a
   finished fit is evaluated again without training).
   """
-  divergence = divergences.get(divergence_name)
-  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
-  trainer = training.make_trainer(
-      IsotropicGaussian(dim=mixture.dim), divergence, model_optimizer=optax.sgd(learning_rate),
-      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
-      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
+  trainer = build_trainer(divergence_name, mixture.dim, learning_rate=learning_rate,
+                          critic_learning_rate=critic_learning_rate, critic_hidden=critic_hidden,
+                          n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
+  divergence = trainer.divergence
   sample_data = lambda key: mixture.sample(key, batch_size)
   state, _ = run_training(trainer, sample_data, steps=steps,
                           example_batch=jnp.zeros((batch_size, mixture.dim)), seed=seed,
@@ -242,6 +253,61 @@ def plot_fits(path, mixture: GaussianMixture, rows: dict) -> None:
   fig.tight_layout()
   fig.savefig(path, dpi=120)
   plt.close(fig)
+
+
+# --- As a study (experiments.sweep, configs/fit_gaussian_mixture.py): one divergence per point.
+SWEEPABLE = ("learning_rate", "critic_learning_rate")
+
+
+def config_mixture(config) -> GaussianMixture:
+  return GaussianMixture.create(list(config.mixture_weights), list(config.mixture_means),
+                                list(config.mixture_stds))
+
+
+def validate_config(config) -> None:
+  """Raise ValueError naming the field, before anything is built."""
+  divergence_names([config.divergence])
+  if config_mixture(config).dim != 1:
+    raise ValueError("config.mixture_means: this study fits 1-D mixtures (one mean per component).")
+  for field in ("learning_rate", "critic_learning_rate"):
+    if not config[field] > 0:
+      raise ValueError(f"config.{field} must be > 0; got {config[field]}.")
+
+
+def make_trainer(config, **hparams) -> training.Trainer:
+  """build_trainer per config; hparams: traced learning rates (gdiv.study)."""
+  value = lambda field: hparams.get(field, config[field])
+  return build_trainer(config.divergence, 1, learning_rate=value("learning_rate"),
+                       critic_learning_rate=value("critic_learning_rate"),
+                       critic_hidden=config.critic_hidden, n_critic=config.n_critic,
+                       scheme=config.scheme, generator_loss=config.generator_loss)
+
+
+def data(config):
+  mixture = config_mixture(config)
+  return lambda key: mixture.sample(key, config.batch_size), jnp.zeros((config.batch_size, 1))
+
+
+@functools.lru_cache(maxsize=None)
+def _best_fit(divergence_name: str, weights: tuple, means: tuple, stds: tuple) -> tuple:
+  mixture = GaussianMixture.create(list(weights), list(means), list(stds))
+  exact = divergences.get("kl" if divergence_name == "mle" else divergence_name)
+  return best_gaussian_fit(exact, mixture, integration_grid(mixture))[:2]
+
+
+def evaluate(config, trainer: training.Trainer, state: training.TrainState):
+  """(μ̂, σ̂, their distance to the exact best fit (μ*, σ*)), and 1000 model samples."""
+  params = state.model_params["params"]
+  mu, sigma = float(params["mean"][0]), float(np.exp(params["log_scale"][0]))
+  best_mu, best_sigma = _best_fit(config.divergence, tuple(config.mixture_weights),
+                                  tuple(config.mixture_means), tuple(config.mixture_stds))
+  samples = trainer.sample(state, jax.random.key(config.seed + 1), 1000)
+  return {"mu": mu, "sigma": sigma, "mu_error": abs(mu - best_mu),
+          "sigma_error": abs(sigma - best_sigma)}, samples
+
+
+EXPERIMENT = study.Experiment(sweepable=SWEEPABLE, validate=validate_config,
+                              make_trainer=make_trainer, data=data, evaluate=evaluate)
 
 
 # Divergences with the same minimiser as another: gan = js − log 4, and mle minimises KL.

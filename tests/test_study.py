@@ -131,3 +131,19 @@ def test_a_killed_and_restarted_sweep_ends_with_the_same_results(tmp_path, monke
   assert sorted(curves["model_loss"][json.loads(resumed)["points"][1]["point"]][0]) == [25, 50, 75, 100]
   plot.plot_curves(curves, tmp_path / "curves.png")
   assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(tmp_path):
+  from experiments import fit_gaussian_mixture as fgm
+  from experiments.configs.fit_gaussian_mixture import get_config as fgm_config
+  config = fgm_config()
+  config.update({"seeds": 2, "steps": 200, "log_every": 100, "checkpoint_every": 200,
+                 "batch_size": 256})
+  results = study.run_study(fgm.EXPERIMENT, config, [{"divergence": "kl"}], workdir=Workdir(tmp_path),
+                            title="t")
+  (row,) = results["points"]
+  mixture = fgm.config_mixture(config)
+  for seed, run in enumerate(row["runs"]):
+    lone = fgm.train_fit("kl", mixture, steps=200, batch_size=256, seed=seed, log_every=100)
+    assert run["metrics"]["mu"] == pytest.approx(float(lone["mu"][0]), abs=1e-5)
+    assert run["metrics"]["sigma"] == pytest.approx(lone["sigma"], abs=1e-5)
