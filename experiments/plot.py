@@ -6,7 +6,8 @@ r"""Training curves from a workdir's metrics.jsonl: mean ± standard error over 
 One panel per metric, one line per sweep point (or per named run, or the one
 run), a band of ± one standard error across the point's seeds at each logged
 step. A step logged twice (a run resumed from a checkpoint re-logs the steps
-after it) counts once, its last record. Writes curves.png into the workdir.
+after it) counts once, its last record; a run frozen after diverging stops
+there. The y-axes hold the 2nd–98th percentiles of the curves. Writes curves.png into the workdir.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
 KEYS = ("step", "point", "seed", "name", "diverged_at")  # what identifies a record, not a metric
+LEGEND_CHARS = 60
 
 
 def read_curves(path) -> dict[str, dict[str, dict[int, dict[int, float]]]]:
@@ -33,6 +35,8 @@ def read_curves(path) -> dict[str, dict[str, dict[int, dict[int, float]]]]:
       if not line.strip():
         continue
       record = json.loads(line)
+      if "diverged_at" in record:  # a frozen run: its metrics are those of the step it cannot take
+        continue
       label = record.get("point", record.get("name", "run"))
       for metric, value in record.items():
         if metric not in KEYS and isinstance(value, (int, float)):
@@ -52,6 +56,17 @@ def mean_and_se(runs: dict[int, dict[int, float]]) -> tuple[np.ndarray, np.ndarr
   return np.asarray(steps), np.asarray(means), np.asarray(ses)
 
 
+def robust_limits(values: np.ndarray) -> tuple[float, float]:
+  """y-limits holding the 2nd to 98th percentile of the curves (a run blowing up before it
+  diverges would otherwise flatten every other curve), with a 10 % margin."""
+  values = values[np.isfinite(values)]
+  if not values.size:
+    return -1.0, 1.0
+  lo, hi = np.percentile(values, [2, 98])
+  pad = 0.1 * (hi - lo) or 0.1 * abs(hi) or 1.0
+  return float(lo - pad), float(hi + pad)
+
+
 def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[str]:
   """Draw one panel per metric into `path`; returns the metrics drawn."""
   import matplotlib
@@ -65,18 +80,21 @@ def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[st
   rows = math.ceil(len(names) / cols)
   fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
   for ax, metric in zip(axes.flat, names):
+    means = []
     for label, runs in sorted(curves[metric].items()):
       steps, mean, se = mean_and_se(runs)
-      (line,) = ax.plot(steps, mean, lw=1.2, label=f"{label} ({len(runs)} seeds)")
+      (line,) = ax.plot(steps, mean, lw=1.2, label=f"{label[:LEGEND_CHARS]} ({len(runs)} seeds)")
       ax.fill_between(steps, mean - se, mean + se, color=line.get_color(), alpha=0.25, lw=0)
+      means.append(mean)
+    ax.set_ylim(*robust_limits(np.concatenate(means)))
     ax.set_title(metric)
     ax.set_xlabel("step")
   for ax in list(axes.flat)[len(names):]:
     ax.axis("off")
   handles, labels = axes.flat[0].get_legend_handles_labels()
-  fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
-             bbox_to_anchor=(0.5, 0.0))
-  fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(labels) / 4), 1, 1))
+  ncol = min(3, len(labels))
+  fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=6, bbox_to_anchor=(0.5, 0.0))
+  fig.tight_layout(rect=(0, min(0.5, 0.02 + 0.022 * math.ceil(len(labels) / ncol) * 3 / rows), 1, 1))
   fig.savefig(path, dpi=110)
   plt.close(fig)
   return names

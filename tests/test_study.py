@@ -2,6 +2,7 @@
 
 import json
 import math
+import runpy
 
 import jax
 import numpy as np
@@ -147,3 +148,21 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
     lone = fgm.train_fit("kl", mixture, steps=200, batch_size=256, seed=seed, log_every=100)
     assert run["metrics"]["mu"] == pytest.approx(float(lone["mu"][0]), abs=1e-5)
     assert run["metrics"]["sigma"] == pytest.approx(lone["sigma"], abs=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu",
+                                  "mode_collapse.py:pacgan", "mode_collapse_calibration.py",
+                                  "fit_gaussian_mixture.py"])
+def test_every_study_config_expands_into_valid_points(spec):
+  from experiments.sweep import load_study
+  filename, _, arg = spec.partition(":")
+  path = f"experiments/configs/{filename}"
+  namespace = runpy.run_path(path)
+  config = namespace["get_config"](*([arg] if arg else []))
+  experiment, points, published, title = load_study(config, path)
+  resolved, groups = study.plan(config, points, config.seeds, experiment.sweepable)
+  for point in resolved:
+    experiment.validate(point.config)
+  assert title and len(groups) >= 1
+  if published is not None:
+    assert all(len(v) == len(published["columns"]) for v in published["rows"].values())
