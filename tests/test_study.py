@@ -4,7 +4,6 @@ import json
 import math
 import runpy
 
-import jax
 import numpy as np
 import pytest
 

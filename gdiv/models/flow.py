@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar, Sequence
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
