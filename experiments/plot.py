@@ -79,19 +79,24 @@ def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[st
   cols = min(3, len(names))
   rows = math.ceil(len(names) / cols)
   fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
+  # one colour per line across every panel (a metric may be logged by some lines only)
+  lines = sorted({label for m in names for label in curves[m]})
+  colours = dict(zip(lines, plt.cm.tab20(np.linspace(0, 1, max(len(lines), 2)))))
+  seeds = {label: max(len(curves[m].get(label, {})) for m in names) for label in lines}
   for ax, metric in zip(axes.flat, names):
     means = []
     for label, runs in sorted(curves[metric].items()):
       steps, mean, se = mean_and_se(runs)
-      (line,) = ax.plot(steps, mean, lw=1.2, label=f"{label[:LEGEND_CHARS]} ({len(runs)} seeds)")
-      ax.fill_between(steps, mean - se, mean + se, color=line.get_color(), alpha=0.25, lw=0)
+      ax.plot(steps, mean, lw=1.2, color=colours[label])
+      ax.fill_between(steps, mean - se, mean + se, color=colours[label], alpha=0.25, lw=0)
       means.append(mean)
     ax.set_ylim(*robust_limits(np.concatenate(means)))
     ax.set_title(metric)
     ax.set_xlabel("step")
   for ax in list(axes.flat)[len(names):]:
     ax.axis("off")
-  handles, labels = axes.flat[0].get_legend_handles_labels()
+  handles = [plt.Line2D([], [], color=colours[label]) for label in lines]
+  labels = [f"{label[:LEGEND_CHARS]} ({seeds[label]} seeds)" for label in lines]
   ncol = min(3, len(labels))
   fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=6, bbox_to_anchor=(0.5, 0.0))
   fig.tight_layout(rect=(0, min(0.5, 0.02 + 0.022 * math.ceil(len(labels) / ncol) * 3 / rows), 1, 1))
