@@ -48,6 +48,13 @@ FLAGS = flags.FLAGS
 CONFIGS = ("toy", "mid", "flow", "image")
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--configs=toy", "--steps_per_call=2", "--calls=1", "--seeds=1", "--matmul_size=64",
+               "--workdir={workdir}")
+BAD_FLAGS = (("--configs=toy,huge", "--configs must be a comma list among"),)
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_list("configs", list(CONFIGS), f"Configurations among {', '.join(CONFIGS)}.")
@@ -60,6 +67,8 @@ def define_flags():
                        lower_bound=1)
   flags.DEFINE_bool("compare_torch", False, "Also time the same toy/mid step in PyTorch.")
   flags.DEFINE_string("workdir", "runs/benchmark", "Output directory.")
+  flags.register_validator("configs", lambda names: len(names) > 0 and set(names) <= set(CONFIGS),
+                           message=f"--configs must be a comma list among {', '.join(CONFIGS)}.")
 
 
 class Problem(NamedTuple):
@@ -179,9 +188,6 @@ def results_table(rows: dict, matmul: float, device: str) -> str:
 
 def main(argv):
   del argv
-  for name in FLAGS.configs:
-    if name not in CONFIGS:
-      raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
   jax.config.update("jax_num_cpu_devices", FLAGS.cpu_devices)  # before the first computation
   workdir = Workdir(FLAGS.workdir)
   device = f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {jax.device_count()} device(s))"

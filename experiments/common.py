@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging as python_logging
+import math
 import sys
-from typing import Callable
+from typing import Callable, Sequence
 
 from absl import app, flags, logging
 
 from gdiv.checkpoints import CheckpointError
+from gdiv.workdir import Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
 
@@ -25,6 +27,46 @@ def fail(message: str) -> None:
   """Print a one-line error (plus the usage hint) and exit with status 1."""
   print(f"FATAL {message}\n{USAGE_HINT}", file=sys.stderr)
   sys.exit(1)
+
+
+def _finite_positive(value) -> bool:
+  return value is not None and math.isfinite(value) and value > 0
+
+
+def require_positive(*names: str) -> None:
+  """The numeric flags `names` must be finite and > 0 (checked while flags are parsed)."""
+  for name in names:
+    flags.register_validator(name, _finite_positive, message=f"--{name} must be a finite number > 0.")
+
+
+def require_positive_list(name: str, kind: type = float) -> None:
+  """The list flag `name` must be a non-empty comma list of finite numbers > 0 of type `kind`."""
+  def valid(values: Sequence[str]) -> bool:
+    try:
+      return len(values) > 0 and all(_finite_positive(kind(v)) for v in values)
+    except ValueError:
+      return False
+  what = "integers" if kind is int else "finite numbers"
+  flags.register_validator(name, valid, message=f"--{name} must be a comma list of {what} > 0.")
+
+
+def check_resume(workdir: Workdir, config: dict, steps: int, steps_flag: str,
+                 may_differ: tuple[str, ...] = ()) -> None:
+  """Refuse, before anything is written, a run its workdir's checkpoints cannot continue.
+
+  The saved config must agree (Workdir.check_config) and the newest checkpoint
+  must not be past `steps` (`steps_flag`: the flag as the user types it). A
+  finished run given more steps is extended, and the log says so.
+  """
+  workdir.check_config(config, may_differ)
+  newest = workdir.newest_checkpoint_step()
+  if newest is None:
+    return
+  if newest > steps:
+    raise ValueError(f"{workdir.path} holds a checkpoint at step {newest}, past {steps_flag}={steps}: "
+                     f"pass {steps_flag}={newest} or more to go on from it, or use a new --workdir.")
+  if newest < steps and (workdir.path / "results.json").exists():
+    logging.info("Extending the run in %s from step %d to %d.", workdir.path, newest, steps)
 
 
 def _parse_flags(argv):

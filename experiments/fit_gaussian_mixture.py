@@ -54,7 +54,7 @@ from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
 from gdiv.models import Gaussian, MLPCritic
-from gdiv.runner import run_training
+from gdiv.runner import check_schedule, run_training
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
@@ -272,6 +272,7 @@ def validate_config(config) -> None:
   for field in ("learning_rate", "critic_learning_rate"):
     if not config[field] > 0:
       raise ValueError(f"config.{field} must be > 0; got {config[field]}.")
+  check_schedule(config.steps, config.log_every, config.checkpoint_every)
 
 
 def make_trainer(config, **hparams) -> training.Trainer:
@@ -401,6 +402,22 @@ def cross_table_markdown(table: dict) -> str:
   ]) + "\n"
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--divergences=kl", "--steps=20", "--log_every=10", "--batch_size=64",
+               "--workdir={workdir}")
+BAD_FLAGS = (
+    ("--steps=10", "past --steps=10: pass --steps=20 or more"),
+    ("--divergences=kl,nope", "Unknown divergence 'nope'; known divergences:"),
+    ("--divergences=hinge", "'hinge' is not an f-divergence"),
+    ("--mixture_weights=0.5,0.6", "weights must be non-negative and sum to 1"),
+    ("--mixture_means=0.0,1.0,2.0", "Mixture lists differ in length: 2 weights, 3 means, 2 stds"),
+    ("--mixture_stds=1.0,-0.5", "stds must be positive"),
+    ("--critic_hidden=64,0", "--critic_hidden must be a comma list of integers > 0"),
+    ("--learning_rate=0", "--learning_rate must be a finite number > 0"),
+)
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_list("divergences", ["all"], "Comma list of f-divergences (alpha, gan, jeffrey, js, kl, "
@@ -434,8 +451,8 @@ def define_flags():
   flags.register_validator("divergences", _validate_divergences)
   flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
                                        _validate_mixture)
-  flags.register_validator("learning_rate", lambda v: v > 0, "--learning_rate must be > 0.")
-  flags.register_validator("critic_learning_rate", lambda v: v > 0, "--critic_learning_rate must be > 0.")
+  common.require_positive("learning_rate", "critic_learning_rate")
+  common.require_positive_list("critic_hidden", int)
 
 
 def main(argv):
@@ -452,7 +469,9 @@ def main(argv):
       "scheme": FLAGS.scheme, "generator_loss": FLAGS.generator_loss, "seed": FLAGS.seed,
       "log_every": FLAGS.log_every, "backend": jax.default_backend(),
   }
-  workdir = Workdir(FLAGS.workdir, resume=True)
+  workdir = Workdir(FLAGS.workdir)
+  common.check_resume(workdir, config, FLAGS.steps, "--steps",
+                      may_differ=("divergences", "steps", "backend"))
   workdir.write_json("config.json", config)
   grid = integration_grid(mixture)
   train_kwargs = {k: config[k] for k in ("steps", "batch_size", "learning_rate",

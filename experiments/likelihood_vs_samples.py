@@ -170,6 +170,15 @@ def plot(path, noise_rows: list, memo_rows: dict) -> None:
   plt.close(fig)
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--dims=2", "--num_test=100", "--num_train=50", "--bandwidths=0.1",
+               "--workdir={workdir}")
+BAD_FLAGS = (("--bandwidths=0.1,-0.2", "--bandwidths must be a comma list of finite numbers > 0"),
+             ("--dims=0", "--dims must be a comma list of integers > 0"),
+             ("--noise_std=-3", "--noise_std must be a finite number > 0"))
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_list("dims", ["2", "8", "32", "128", "512"], "Dimensions D for the noise mixture.")
@@ -180,6 +189,9 @@ def define_flags():
   flags.DEFINE_list("bandwidths", ["0.3", "0.1", "0.03", "0.01", "0.003"], "Memoriser bandwidths σ.")
   flags.DEFINE_integer("seed", 0, "PRNG seed.")
   flags.DEFINE_string("workdir", "runs/likelihood_vs_samples", "Output directory.")
+  common.require_positive_list("dims", int)
+  common.require_positive_list("bandwidths")
+  common.require_positive("noise_std")
 
 
 def main(argv):

@@ -73,9 +73,11 @@ def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[st
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
-  names = [m for m in (metrics or sorted(curves)) if m in curves]
-  if not names:
-    raise ValueError(f"No metric to plot: asked for {metrics}, the log has {sorted(curves)}.")
+  unknown = [m for m in metrics or () if m not in curves]
+  if unknown or not curves:
+    raise ValueError(f"--metrics: {', '.join(unknown) or 'nothing'} is not in the log, which has "
+                     f"{', '.join(sorted(curves)) or 'no metrics'}.")
+  names = list(metrics or sorted(curves))
   cols = min(3, len(names))
   rows = math.ceil(len(names) / cols)
   fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
@@ -105,11 +107,20 @@ def plot_curves(curves: dict, path, metrics: list[str] | None = None) -> list[st
   return names
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--metrics=model_loss", "--workdir={workdir}")
+SMOKE_READS = "train_toy2d"  # whose smallest run it draws
+BAD_FLAGS = (("--metrics=no_such_metric", "--metrics: no_such_metric is not in the log"),)
+
+
 def define_flags():
   flags.DEFINE_string("workdir", None, "A workdir with metrics.jsonl (any experiment or sweep).")
   flags.mark_flag_as_required("workdir")
   flags.DEFINE_list("metrics", [], "Metrics to draw (default: all logged).")
   flags.DEFINE_string("output", "curves.png", "File name inside the workdir.")
+  flags.register_validator("output", lambda name: name.endswith(".png") and "/" not in name,
+                           message="--output must be a .png file name (no folders): it goes in --workdir.")
 
 
 def main(argv):

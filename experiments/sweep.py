@@ -45,6 +45,14 @@ from gdiv.workdir import Workdir
 FLAGS = flags.FLAGS
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--config=experiments/configs/toy2d_seeds.py", "--config.seeds=2", "--config.steps=20",
+               "--config.log_every=10", "--config.checkpoint_every=20", "--workdir={workdir}")
+BAD_FLAGS = (("--config.seeds=0", "config.seeds must be a positive integer"),
+             ("--config.learning_rate=-1", "config.learning_rate must be > 0"))
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   config_flags.DEFINE_config_file("config", None, "Study config file (ml_collections, with "
@@ -101,7 +109,7 @@ def main(argv):
   for point in resolved:  # every point and flag is checked before the workdir is touched
     experiment.validate(point.config)
   only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))
-  workdir = Workdir(FLAGS.workdir, resume=True)
+  workdir = Workdir(FLAGS.workdir)
   record = {"config_file": filename, "config": config.to_dict(), "points": points}
   workdir.check_config(record, may_differ=("config_file",))
   workdir.write_json("config.json", record)

@@ -212,6 +212,12 @@ def _validate_divergences(requested) -> bool:
   return True
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--divergences=kl", "--steps=20", "--log_every=10", "--batch_size=64", "--workdir={workdir}")
+BAD_FLAGS = (("--learning_rate=nan", "--learning_rate must be a finite number > 0"),)
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_list("divergences", ["all"], "Comma list among mle, mmd and the f-divergences (alpha, "
@@ -232,8 +238,8 @@ def define_flags():
                        lower_bound=1)
   flags.DEFINE_string("workdir", "runs/theis_fit", "Output directory.")
   flags.register_validator("divergences", _validate_divergences)
-  flags.register_validator("learning_rate", lambda v: v > 0, "--learning_rate must be > 0.")
-  flags.register_validator("critic_learning_rate", lambda v: v > 0, "--critic_learning_rate must be > 0.")
+  common.require_positive("learning_rate", "critic_learning_rate")
+  common.require_positive_list("critic_hidden", int)
 
 
 def main(argv):
@@ -249,8 +255,8 @@ def main(argv):
       "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "seed": FLAGS.seed,
       "log_every": FLAGS.log_every,
   }
-  workdir = Workdir(FLAGS.workdir, resume=True)
-  workdir.check_config(config, may_differ=("divergences",))
+  workdir = Workdir(FLAGS.workdir)
+  common.check_resume(workdir, config, FLAGS.steps, "--steps", may_differ=("divergences",))
   workdir.write_json("config.json", config)
   logging.info("Mixture (default_rng(%d)): weights %s, means %s, stds %s", FLAGS.mixture_seed,
                np.round(mixture.weights, 4).tolist(), np.round(mixture.means, 3).tolist(),

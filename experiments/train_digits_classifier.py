@@ -9,6 +9,8 @@ other 25 % (expected ≈ 0.97) and writes gdiv/evaluation/digits_classifier.msgp
 
 from __future__ import annotations
 
+import pathlib
+
 import flax.serialization
 import jax
 import jax.numpy as jnp
@@ -18,6 +20,7 @@ from absl import flags
 from experiments import common
 from gdiv.data import load_digits_split
 from gdiv.evaluation import digits
+from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
 
@@ -43,19 +46,28 @@ def train(steps: int, learning_rate: float, seed: int):
   return params, accuracy
 
 
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--steps=2", "--output={workdir}/classifier.msgpack")
+BAD_FLAGS = (("--learning_rate=0", "--learning_rate must be a finite number > 0"),)
+
+
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   flags.DEFINE_integer("steps", 400, "Full-batch Adam steps.", lower_bound=1)
   flags.DEFINE_float("learning_rate", 3e-3, "Adam learning rate.")
   flags.DEFINE_integer("seed", 0, "PRNG seed (also fixes the train/test split).")
   flags.DEFINE_string("output", str(digits.PARAMS_PATH), "Where to write the parameters.")
+  common.require_positive("learning_rate")
+  flags.register_validator("output", lambda path: pathlib.Path(path).parent.is_dir(),
+                           message="--output must be a file in an existing directory.")
 
 
 def main(argv):
   del argv
   params, accuracy = train(FLAGS.steps, FLAGS.learning_rate, FLAGS.seed)
-  with open(FLAGS.output, "wb") as f:
-    f.write(flax.serialization.to_bytes(params))
+  output = pathlib.Path(FLAGS.output)
+  Workdir(output.parent).write_bytes(output.name, flax.serialization.to_bytes(params))
   print(f"test accuracy {accuracy:.4f}; wrote {FLAGS.output}")
 
 

@@ -36,7 +36,7 @@ from gdiv import divergences, sharding, study, training
 from gdiv.data import GaussianMixture, grid, ring
 from gdiv.evaluation import mode_metrics
 from gdiv.models import MLPCritic, MLPGenerator
-from gdiv.runner import run_training
+from gdiv.runner import check_schedule, run_training
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
@@ -46,6 +46,21 @@ DATASETS = ("ring", "grid")
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
 SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "gradient_penalty", "r1_penalty")
+
+
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both for every experiment.
+SMOKE_FLAGS = ("--config.steps=20", "--config.log_every=10", "--config.checkpoint_every=20",
+               "--config.eval_samples=100", "--workdir={workdir}")
+BAD_FLAGS = (
+    ("--config.steps=10", "past --config.steps=10: pass --config.steps=20 or more"),
+    ("--config.learning_rat=0.1", 'Did you mean "learning_rate" instead of "learning_rat"?'),
+    ("--config.learning_rate=-1", "config.learning_rate must be > 0"),
+    ("--config.divergence=mle", "needs the model density log q(x), but MLPGenerator is an implicit model"),
+    ("--config.dataset=spiral", "config.dataset='spiral' is unknown; choose one of ring, grid"),
+    ("--config.checkpoint_every=15", "checkpoint_every (15) must be a multiple of log_every (10)"),
+    ("--config.generator_hidden=16,16", "another configuration (generator_hidden"),
+)
 
 
 def define_flags():
@@ -82,6 +97,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not isinstance(config.sample_figure_every, int) or config.sample_figure_every < 0:
     raise ValueError("config.sample_figure_every must be an integer ≥ 0 (0: no figures); "
                      f"got {config.sample_figure_every!r}.")
+  check_schedule(config.steps, config.log_every, config.checkpoint_every)
+  make_trainer(config)  # checks the model/divergence pairing and the options; compiles nothing
 
 
 def dataset(config) -> GaussianMixture:
@@ -163,7 +180,8 @@ def study_figure(path, points, rows) -> None:
                    f"{m['modes']:.0f} modes, {m['high_quality_pct']:.0f}%", fontsize=6)
       lim = 1.25 * float(np.abs(mixture.means).max()) + 0.3
       ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
-    label = point.config.get("label") or ", ".join(f"{k}={v}" for k, v in point.values.items())
+    named = [point.config.get(field) for field in ("candidate", "label")]  # protocol, row
+    label = ", ".join(filter(None, named)) or ", ".join(f"{k}={v}" for k, v in point.values.items())
     ax_row[0].set_ylabel(label, fontsize=6)
   for ax, seed in zip(axes[0], range(seeds)):
     ax.set_title(f"seed {seed}\n" + ax.get_title(), fontsize=6)
@@ -223,10 +241,10 @@ def main(argv):
   del argv
   config = FLAGS.config
   validate(config)
-  workdir = Workdir(FLAGS.workdir, resume=True)
+  workdir = Workdir(FLAGS.workdir)
   # a decaying step size is a function of config.steps: such a run cannot be extended
   resumable = tuple(f for f in RESUMABLE_CHANGES if f != "steps" or not config.learning_rate_decay)
-  workdir.check_config(config.to_dict(), may_differ=resumable)
+  common.check_resume(workdir, config.to_dict(), config.steps, "--config.steps", may_differ=resumable)
   workdir.write_json("config.json", config.to_dict())
   mixture = dataset(config)
   _, metrics, samples = train(config, workdir, on_state=sample_figures(config, workdir, mixture))

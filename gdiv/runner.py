@@ -34,7 +34,8 @@ def _all_finite(tree) -> bool:
                               jax.tree.map(lambda x: jnp.all(jnp.isfinite(x)), tree), True))
 
 
-def _check_options(steps: int, log_every: int, checkpoint_every: int) -> None:
+def check_schedule(steps: int, log_every: int, checkpoint_every: int) -> None:
+  """Raise ValueError unless the three are positive integers, checkpoints falling between host calls."""
   for name, value in (("steps", steps), ("log_every", log_every), ("checkpoint_every", checkpoint_every)):
     if not isinstance(value, (int, np.integer)) or value < 1:
       raise ValueError(f"{name} must be a positive integer; got {value!r}.")
@@ -70,7 +71,7 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     is replicated and each batch split over the 'data' axis.
   """
   checkpoint_every = checkpoint_every or log_every * max(1, 5000 // log_every)
-  _check_options(steps, log_every, checkpoint_every)
+  check_schedule(steps, log_every, checkpoint_every)
   label = name or trainer.divergence.name
   if mesh is not None:
     sharding.check_divisible(example_batch.shape[0], mesh)
@@ -89,7 +90,7 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     state = sharding.replicate(state, mesh)
   if int(state.step) > steps:
     raise ValueError(f"The checkpoint in {checkpointer.directory} is at step {int(state.step)}, past "
-                     f"steps={steps}: raise --steps or use a new --workdir.")
+                     f"steps={steps}: train to that step or beyond, or use another workdir.")
 
   loops: dict[int, Callable] = {}
   metrics, start, last_print, start_step = {}, time.perf_counter(), 0.0, int(state.step)
@@ -146,7 +147,8 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
               checkpoint_every: int, checkpointer: Checkpointer | None = None,
               mesh: jax.sharding.Mesh | None = None,
               on_chunk: Callable[[int, int, dict, np.ndarray], None] | None = None,
-              on_resume: Callable[[int], None] | None = None) -> sweeps.SweepState:
+              on_resume: Callable[[int], None] | None = None,
+              in_turn: bool = False) -> sweeps.SweepState:
   """Train the runs of `gdiv.sweeps.make_sweep(build, ...)` to `steps`, resuming a checkpoint.
 
   keys: one PRNG key per run; hparams: {name: (runs,) values} passed to
@@ -155,9 +157,10 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
   are aligned to `log_every` as in `run_training`, so a resumed sweep is
   bitwise the same as an uninterrupted one. on_chunk(step, steps_in_chunk,
   metrics (runs, steps), diverged_at) follows every host call; on_resume(step)
-  is told the step a checkpoint resumed at.
+  is told the step a checkpoint resumed at. in_turn: train each device's runs
+  one after another rather than vectorised (gdiv.sweeps.make_sweep).
   """
-  _check_options(steps, log_every, checkpoint_every)
+  check_schedule(steps, log_every, checkpoint_every)
   state = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, log_every).init)(keys, hparams)
   if checkpointer is not None:
     restored = checkpointer.restore_latest(state)
@@ -173,7 +176,8 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
   while (step0 := step_of(state)) < steps:
     n = chunk_length(step0, steps, log_every)
     if n not in loops:
-      loops[n] = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, n).run)
+      loops[n] = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, n, in_turn=in_turn,
+                                           mesh=mesh).run)
     state, metrics = loops[n](state, hparams)
     metrics, diverged_at = jax.device_get((metrics, state.diverged_at))
     step = step0 + n

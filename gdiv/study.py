@@ -48,6 +48,11 @@ class Experiment(NamedTuple):
   evaluate(config, trainer, state) -> (metrics {name: float}, samples array).
   figure(path, points, rows): optional; draws the study's figure from the
     runs' samples (runs/POINT/seed_S/samples.npz beside `path`).
+  report(points, rows) -> str: optional; markdown appended to results.md (the
+    experiment's own view of the rows, e.g. a matrix).
+  runs_in_turn(config) -> bool: optional; True trains a group's runs one after
+    another on each device instead of vectorised (convolutional models on CPU;
+    gdiv.sweeps.make_sweep says why).
   """
 
   sweepable: tuple[str, ...]
@@ -56,6 +61,8 @@ class Experiment(NamedTuple):
   data: Callable[[ml_collections.ConfigDict], tuple[Callable, jax.Array]]
   evaluate: Callable[[ml_collections.ConfigDict, Trainer, TrainState], tuple[dict, np.ndarray]]
   figure: Callable[[Any, Sequence["Point"], Sequence[dict]], None] | None = None
+  report: Callable[[Sequence["Point"], Sequence[dict]], str] | None = None
+  runs_in_turn: Callable[[ml_collections.ConfigDict], bool] | None = None
 
 
 class Point(NamedTuple):
@@ -198,7 +205,8 @@ def train_group(experiment: Experiment, group: Group, *, workdir: Workdir, progr
                     steps=steps, log_every=base.log_every, checkpoint_every=base.checkpoint_every,
                     checkpointer=checkpointer, mesh=mesh, on_chunk=on_chunk,
                     on_resume=lambda step: progress.advance(step * len(group.runs),
-                                                            f"{group.name} resumed", False))
+                                                            f"{group.name} resumed", False),
+                    in_turn=experiment.runs_in_turn is not None and experiment.runs_in_turn(base))
   checkpointer.close()
   state = jax.device_get(state)
   results, trainers = [], {}
@@ -309,7 +317,10 @@ def run_study(experiment: Experiment, base: ml_collections.ConfigDict, points: S
   protocol = shared_fields(resolved)
   results = {"title": title, "experiment": base.experiment, "seeds": list(range(seeds)),
              "protocol": protocol, "points": rows, "published": published}
-  workdir.write_results(results, results_table(title, rows, protocol, seeds, published))
+  table = results_table(title, rows, protocol, seeds, published)
+  if experiment.report is not None:
+    table += experiment.report(resolved, rows)
+  workdir.write_results(results, table)
   if experiment.figure is not None:
     experiment.figure(workdir.path / "samples.png", resolved, rows)
   return results

@@ -29,7 +29,7 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh
+from jax.sharding import Mesh, PartitionSpec
 
 from gdiv import sharding
 from gdiv.training import Trainer, TrainState
@@ -76,8 +76,15 @@ def masked_step(step: Callable) -> Callable:
 
 
 def make_sweep(build: Callable[..., Trainer], sample_batch: Callable[[jax.Array], jax.Array],
-               example_batch: jax.Array, steps_per_call: int) -> Sweep:
-  """Vmapped `init` and `steps_per_call`-step loop of the trainers `build(**hparams)`."""
+               example_batch: jax.Array, steps_per_call: int, *, in_turn: bool = False,
+               mesh: Mesh | None = None) -> Sweep:
+  """`init` and `steps_per_call`-step loop of the trainers `build(**hparams)`, over R runs.
+
+  The runs are vectorised (vmap), or with in_turn=True trained one after another
+  (lax.map): vmapping a convolution's kernel makes it a grouped convolution,
+  which XLA's CPU backend runs several times slower than R separate ones. With
+  a mesh each device trains its own share of the runs (shard_map).
+  """
   def init(key, hparams):
     return SweepState(build(**hparams).init(key, example_batch), jnp.int32(HEALTHY))
 
@@ -92,7 +99,12 @@ def make_sweep(build: Callable[..., Trainer], sample_batch: Callable[[jax.Array]
     (runs, diverged_at), metrics = jax.lax.scan(body, tuple(state), length=steps_per_call)
     return SweepState(runs, diverged_at), metrics
 
-  return Sweep(init=jax.vmap(init), run=jax.vmap(run))
+  over_runs = (lambda f: lambda *args: jax.lax.map(lambda a: f(*a), args)) if in_turn else jax.vmap
+  run_all = over_runs(run)
+  if mesh is not None:
+    runs_axis = PartitionSpec(*mesh.axis_names)
+    run_all = jax.shard_map(run_all, mesh=mesh, in_specs=runs_axis, out_specs=runs_axis)
+  return Sweep(init=jax.vmap(init), run=run_all)
 
 
 def place(state: SweepState, hparams: Hparams, mesh: Mesh) -> tuple[SweepState, Hparams]:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -33,28 +34,27 @@ def _jsonable(value: Any) -> Any:
 
 
 class Workdir:
-  """A run directory; created on construction.
+  """A run directory, created by the first write: opening one changes nothing.
 
-  resume=False starts metrics.jsonl afresh; resume=True appends to it (a run
-  continuing from a checkpoint re-logs the steps after that checkpoint).
+  metrics.jsonl is append-only (a resumed run re-logs the steps after its
+  checkpoint; readers keep the last record of a step); every other file is
+  written atomically, so a run refused or stopped at any point leaves what an
+  earlier run saved intact.
   """
 
-  def __init__(self, path: str | pathlib.Path, resume: bool = False):
+  def __init__(self, path: str | pathlib.Path):
     self.path = pathlib.Path(path)
     if self.path.exists() and not self.path.is_dir():
       raise ValueError(f"--workdir {self.path} exists and is not a directory; pick another path.")
-    self.path.mkdir(parents=True, exist_ok=True)
     self._metrics = self.path / "metrics.jsonl"
-    if not resume or not self._metrics.exists():
-      self._metrics.write_text("")
     self._tensorboard = None
 
   @classmethod
   def existing(cls, path: str | pathlib.Path) -> "Workdir":
-    """Open a workdir that must already exist, without changing anything in it."""
+    """A workdir that must already exist (to read a finished run)."""
     if not pathlib.Path(path).is_dir():
       raise FileNotFoundError(f"--workdir {path} is not a directory: give the workdir of a run.")
-    return cls(path, resume=True)
+    return cls(path)
 
   def check_config(self, config: dict, may_differ: tuple[str, ...] = ()) -> None:
     """Refuse to resume checkpoints written under another configuration.
@@ -77,9 +77,15 @@ class Workdir:
   def checkpoint_dir(self, name: str = "") -> pathlib.Path:
     return self.path / "checkpoints" / name
 
+  def newest_checkpoint_step(self) -> int | None:
+    """The newest step saved under checkpoints/ (by any run), read from the folder names."""
+    saved = self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")
+    return max((int(p.parent.name) for p in saved if p.parent.name.isdigit()), default=None)
+
   def log_scalars(self, step: int, scalars: dict, prefix: str = "") -> None:
     """Scalars to TensorBoard under `prefix/` (opened on first use)."""
     if self._tensorboard is None:
+      self.path.mkdir(parents=True, exist_ok=True)
       from tensorboardX import SummaryWriter
       self._tensorboard = SummaryWriter(str(self.path / "tensorboard"))
     for name, value in scalars.items():
@@ -91,13 +97,18 @@ class Workdir:
 
   def write_text(self, name: str, text: str) -> None:
     """Write `name` (a path inside the workdir) atomically: a temporary file, then a rename."""
+    self.write_bytes(name, text.encode())
+
+  def write_bytes(self, name: str, data: bytes) -> None:
+    """Write `name` atomically, as write_text."""
     path = self.path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
+    temporary.write_bytes(data)
     os.replace(temporary, path)
 
   def log_metrics(self, record: dict) -> None:
+    self.path.mkdir(parents=True, exist_ok=True)
     with self._metrics.open("a") as f:
       f.write(json.dumps(_jsonable(record)) + "\n")
 
@@ -110,6 +121,6 @@ class Workdir:
 
   def save_samples(self, x: np.ndarray, subdir: str = "", **extra) -> None:
     """samples.npz (key `x`) in the workdir, or in its `subdir` (one run of a sweep)."""
-    directory = self.path / subdir
-    directory.mkdir(parents=True, exist_ok=True)
-    np.savez(directory / "samples.npz", x=np.asarray(x), **extra)
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.asarray(x), **extra)
+    self.write_bytes(str(pathlib.Path(subdir) / "samples.npz"), buffer.getvalue())

@@ -2,6 +2,7 @@
 
 import json
 import math
+import pathlib
 import runpy
 
 import numpy as np
@@ -119,11 +120,11 @@ def test_a_killed_and_restarted_sweep_ends_with_the_same_results(tmp_path, monke
     advance(self, *args, **kwargs)
   monkeypatch.setattr(study.Progress, "advance", interrupting)
   with pytest.raises(Interrupt):
-    _run(config, points, Workdir(tmp_path / "resumed", resume=True))
+    _run(config, points, Workdir(tmp_path / "resumed"))
   monkeypatch.setattr(study.Progress, "advance", advance)
   assert (tmp_path / "resumed" / "groups" / "group_000.json").exists()
   assert not (tmp_path / "resumed" / "groups" / "group_001.json").exists()
-  _run(config, points, Workdir(tmp_path / "resumed", resume=True))
+  _run(config, points, Workdir(tmp_path / "resumed"))
   straight, resumed = ((tmp_path / d / "results.json").read_text() for d in ("straight", "resumed"))
   assert json.loads(straight) == json.loads(resumed)
   # the curves count a re-logged step once
@@ -149,9 +150,17 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
     assert run["metrics"]["sigma"] == pytest.approx(lone["sigma"], abs=1e-5)
 
 
-@pytest.mark.parametrize("spec", ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu",
-                                  "mode_collapse.py:pacgan", "mode_collapse_calibration.py",
-                                  "fit_gaussian_mixture.py"])
+STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mode_collapse.py:pacgan",
+                 "mode_collapse_calibration.py", "mode_collapse_beyond.py", "fit_gaussian_mixture.py",
+                 "quality_matrix.py"]
+
+
+def test_every_config_file_is_an_experiment_config_or_a_listed_study():
+  listed = {spec.partition(":")[0] for spec in STUDY_CONFIGS} | {"train_toy2d.py", "__init__.py"}
+  assert {p.name for p in pathlib.Path("experiments/configs").glob("*.py")} == listed
+
+
+@pytest.mark.parametrize("spec", STUDY_CONFIGS)
 def test_every_study_config_expands_into_valid_points(spec):
   from experiments.sweep import load_study
   filename, _, arg = spec.partition(":")

@@ -109,3 +109,11 @@ def test_training_moves_gaussian_to_exact_best_fit(name):
 def test_other_divergences_train_without_non_finite_values(name):
   fit = train_fit(name, MIXTURE, steps=4_000)  # check_finite runs after every host call
   assert np.isfinite(fit["mu"]) and np.isfinite(fit["sigma"]) and np.isfinite(fit["estimate"])
+
+
+def test_benchmark_reports_positive_rates_and_flops_from_the_compiled_step():
+  from experiments.benchmark import benchmark
+  row = benchmark("toy", steps_per_call=5, calls=1, seeds=2)
+  assert row["steps_per_sec"] > 0 and row["flops_per_step"] > 1e6 and row["compile_s"] > 0
+  assert row["gflops"] == row["flops_per_step"] * row["steps_per_sec"] / 1e9
+  assert row["peak_memory_mb"] > 0 and row["vmapped_seeds_speedup"] > 0

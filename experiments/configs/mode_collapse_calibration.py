@@ -26,12 +26,17 @@ def get_config():
   return config
 
 
-def get_hyper(h):
-  names, widths, rates, decays, steps = zip(*CANDIDATES)
+def candidates_sweep(h, candidates, rows):
+  """Every row of the table under every candidate protocol."""
+  names, widths, rates, decays, steps = zip(*candidates)
   return h.product([
       h.zipit([h.sweep("config.candidate", names), h.sweep("config.generator_hidden", widths),
                h.sweep("config.critic_hidden", widths), h.sweep("config.learning_rate", rates),
                h.sweep("config.critic_learning_rate", rates),
                h.sweep("config.learning_rate_decay", decays), h.sweep("config.steps", steps)]),
-      mode_collapse.rows_sweep(h, ROWS),
+      mode_collapse.rows_sweep(h, rows),
   ])
+
+
+def get_hyper(h):
+  return candidates_sweep(h, CANDIDATES, ROWS)

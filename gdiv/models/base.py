@@ -60,3 +60,14 @@ def check_data_shape(model: Model, x, what: str = "data") -> None:
   if not jnp.issubdtype(x.dtype, jnp.floating):
     raise ValueError(f"{type(model).__name__} expects floating-point {what}; got dtype {x.dtype}. "
                      "Convert it, e.g. x.astype(np.float32) (dequantise integer data first).")
+
+
+def diagonal_normal_log_density(x, mean, log_scale) -> jnp.ndarray:
+  """log N(x; μ, diag σ²) over the last axis, from log σ so that no σ underflows to 0:
+
+    -½ Σ_i ((x_i - μ_i) e^{-log σ_i})² - Σ_i log σ_i - (D/2) log 2π
+  (a vanishing σ gives -inf away from μ, never 0/0).
+  """
+  z = (x - mean) * jnp.exp(-log_scale)
+  return (-0.5 * jnp.sum(z**2, -1) - jnp.sum(jnp.broadcast_to(log_scale, z.shape), -1)
+          - 0.5 * z.shape[-1] * math.log(2 * math.pi))

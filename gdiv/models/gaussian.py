@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gdiv.models.base import Model
+from gdiv.models.base import Model, diagonal_normal_log_density
 
 
 class Gaussian(Model):
@@ -33,6 +33,4 @@ class Gaussian(Model):
     return self.mean + jnp.exp(self.log_scale) * jax.random.normal(key, (n, self.dim))
 
   def log_prob(self, x):
-    z = (x - self.mean) * jnp.exp(-self.log_scale)
-    return (-0.5 * jnp.sum(z**2, axis=-1) - jnp.sum(self.log_scale)
-            - 0.5 * self.dim * math.log(2 * math.pi))
+    return diagonal_normal_log_density(x, self.mean, self.log_scale)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gdiv.models.base import Model
+from gdiv.models.base import Model, diagonal_normal_log_density
 
 
 class MixtureOfGaussians(Model):
@@ -40,7 +39,5 @@ class MixtureOfGaussians(Model):
     return self.means[k] + jnp.exp(self.log_scales[k]) * eps
 
   def log_prob(self, x):
-    z = (x[:, None, :] - self.means) * jnp.exp(-self.log_scales)
-    log_components = (-0.5 * jnp.sum(z**2, -1) - jnp.sum(self.log_scales, -1)
-                      - 0.5 * self.dim * math.log(2 * math.pi))
+    log_components = diagonal_normal_log_density(x[:, None, :], self.means, self.log_scales)
     return jax.nn.logsumexp(log_components + jax.nn.log_softmax(self.logits), axis=-1)

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.stats import norm
 
-from gdiv.models.base import Model
+from gdiv.models.base import Model, diagonal_normal_log_density
 from gdiv.models.mlp import MLP
 
 
@@ -62,9 +62,9 @@ class VAE(Model):
   def _log_joint_over_q(self, x, z, z_mean, z_log_scale):
     """log p(x|z) + log p(z) - log q(z|x)."""
     x_mean, x_log_scale = self._decode(z)
-    log_lik = jnp.sum(norm.logpdf(x, x_mean, jnp.exp(x_log_scale)), -1)
+    log_lik = diagonal_normal_log_density(x, x_mean, x_log_scale)
     log_prior = jnp.sum(norm.logpdf(z), -1)
-    log_q = jnp.sum(norm.logpdf(z, z_mean, jnp.exp(z_log_scale)), -1)
+    log_q = diagonal_normal_log_density(z, z_mean, z_log_scale)
     return log_lik + log_prior - log_q
 
   def elbo(self, x, key):
@@ -72,7 +72,7 @@ class VAE(Model):
     z_mean, z_log_scale = self._encode(x)
     z = z_mean + jnp.exp(z_log_scale) * jax.random.normal(key, z_mean.shape)
     x_mean, x_log_scale = self._decode(z)
-    log_lik = jnp.sum(norm.logpdf(x, x_mean, jnp.exp(x_log_scale)), -1)
+    log_lik = diagonal_normal_log_density(x, x_mean, x_log_scale)
     kl = 0.5 * jnp.sum(jnp.exp(2 * z_log_scale) + z_mean**2 - 1.0 - 2 * z_log_scale, -1)
     return log_lik - kl
 

@@ -1,0 +1,35 @@
+"""Quality matrix: every model family × every divergence, scored against held-out data.
+
+  python -m experiments.sweep --config=experiments/configs/quality_matrix.py \
+      --workdir=runs/quality_matrix
+
+One budget per data set for every cell (experiments.pairings), 3 seeds each:
+on the ring 2,000 steps of batch 256, Adam 1e-3; on the digits (conv_generator)
+1,000 steps of batch 64, Adam 2e-4 with β1 0.5 (DCGAN's). Every cell is scored
+at initialisation and after training.
+"""
+
+import ml_collections
+
+from experiments.pairings import is_image_family, possible_pairs
+from gdiv import divergences, models
+
+
+def get_config():
+  return ml_collections.ConfigDict(dict(
+      experiment="pairings", seeds=3, seed=0, model="gaussian", divergence="kl",
+      steps=2000, batch_size=256, learning_rate=1e-3, beta1=0.9,  # vector families, on the ring
+      image_learning_rate=2e-4, image_beta1=0.5,  # image families, on the digits (DCGAN's Adam)
+      eval_samples=2000, log_every=500, checkpoint_every=1000))
+
+
+IMAGE_BUDGET = {"steps": 1000, "batch_size": 64}  # convolutions on a 2-core CPU: a smaller budget
+
+
+def get_hyper(h):
+  pairs = possible_pairs(models.names(), divergences.names())
+  ring_budget = {k: get_config()[k] for k in IMAGE_BUDGET}
+  budgets = [IMAGE_BUDGET if is_image_family(m) else ring_budget for m, _ in pairs]
+  return h.zipit([h.sweep("config.model", [m for m, _ in pairs]),
+                  h.sweep("config.divergence", [d for _, d in pairs]),
+                  *[h.sweep(f"config.{k}", [b[k] for b in budgets]) for k in IMAGE_BUDGET]])

@@ -1,0 +1,47 @@
+"""Every experiment module: its smallest run finishes, and a rerun with a bad flag is one line that
+changes nothing in the workdir (every file hashed before and after)."""
+
+import hashlib
+import importlib
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments").glob("*.py")
+                     if "def define_flags" in p.read_text())
+
+
+def _run(module: str, flags, workdir: pathlib.Path) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, "-m", f"experiments.{module}",
+                         *[f.format(workdir=workdir) for f in flags]],
+                        cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def _hashes(folder: pathlib.Path) -> dict[str, str]:
+  return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+          for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_experiment_module_is_covered():
+  assert {"train_toy2d", "sweep", "likelihood_vs_samples", "plot"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(name, tmp_path):
+  module = importlib.import_module(f"experiments.{name}")
+  assert module.BAD_FLAGS, f"experiments.{name} must define SMOKE_FLAGS and BAD_FLAGS"
+  reads = getattr(module, "SMOKE_READS", None)
+  for first in filter(None, (reads, name)):  # e.g. plot draws another experiment's run
+    finished = _run(first, importlib.import_module(f"experiments.{first}").SMOKE_FLAGS, tmp_path)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+  before = _hashes(tmp_path)
+  assert before
+  for flag, message in module.BAD_FLAGS:
+    refused = _run(name, (*module.SMOKE_FLAGS, flag), tmp_path)
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("FATAL")]
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr[-3000:]
+    assert len(errors) == 1 and message in errors[0] and len(errors[0]) < 400, errors
+    assert _hashes(tmp_path) == before, f"{flag} changed the workdir"
