@@ -40,7 +40,7 @@ from absl import flags
 
 from experiments import common
 from gdiv import sharding, sweeps, training
-from gdiv.data import DIGITS_SHAPE, GaussianMixture, load_digits_split, ring
+from gdiv.data import DIGITS_SHAPE, GaussianMixture, load_digits, ring
 from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
 from gdiv.workdir import Workdir
 
@@ -98,7 +98,7 @@ def problem(name: str) -> Problem:
                                     model_optimizer=optax.adam(1e-3))
     return Problem(trainer, lambda k: data.sample(k, 256), 256, 64)
   if name == "image":
-    images = jnp.asarray(load_digits_split()[0][0])
+    images = jnp.asarray(load_digits().train.x)
     trainer = training.make_trainer(
         ConvGenerator(dim=64, image_shape=DIGITS_SHAPE), "js", critic=ConvCritic(DIGITS_SHAPE),
         model_optimizer=optax.adam(2e-4, b1=0.5), critic_optimizer=optax.adam(2e-4, b1=0.5))

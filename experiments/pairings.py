@@ -30,7 +30,7 @@ import numpy as np
 import optax
 
 from gdiv import divergences, models, study, training
-from gdiv.data import DIGITS_SHAPE, load_digits_split, ring
+from gdiv.data import DIGITS_SHAPE, load_digits, ring
 from gdiv.evaluation import median_bandwidths, mmd2, mode_metrics, nll
 from gdiv.models import ConvCritic, MLPCritic
 from gdiv.runner import check_schedule
@@ -106,8 +106,9 @@ def make_trainer(config) -> training.Trainer:
 
 @functools.cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-  (train, _), (test, _) = load_digits_split()
-  return train, test
+  """(training images, test images): no model selection here, so validation images train too."""
+  digits = load_digits()
+  return np.concatenate([digits.validation.x, digits.train.x]), digits.test.x
 
 
 def data(config):

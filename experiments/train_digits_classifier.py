@@ -14,11 +14,12 @@ import pathlib
 import flax.serialization
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from absl import flags
 
 from experiments import common
-from gdiv.data import load_digits_split
+from gdiv.data import load_digits
 from gdiv.evaluation import digits
 from gdiv.workdir import Workdir
 
@@ -27,7 +28,9 @@ FLAGS = flags.FLAGS
 
 def train(steps: int, learning_rate: float, seed: int):
   """Returns (params, test accuracy)."""
-  (x_train, y_train), (x_test, y_test) = load_digits_split(seed)
+  data = load_digits(seed)  # trained on train + validation: the test split stays unseen
+  x_train, y_train = (np.concatenate(pair) for pair in zip(data.validation, data.train))
+  x_test, y_test = data.test
   model = digits.DigitsClassifier()
   params = model.init(jax.random.key(seed), jnp.zeros((1, 64)))
   optimizer = optax.adamw(learning_rate, weight_decay=1e-4)

@@ -15,7 +15,7 @@ from gdiv.data import GaussianMixture
 from gdiv.evaluation import (digit_features, exact_f_divergence, frechet_distance, median_bandwidths,
                              mmd2, mmd_test, mode_metrics, nll, parzen_log_likelihood, prd,
                              precision_recall, variational_divergence)
-from gdiv.data import load_digits_split
+from gdiv.data import load_digits
 from gdiv.evaluation.digits import DigitsClassifier, load_params
 from gdiv.models import Gaussian
 
@@ -132,11 +132,11 @@ def test_nll_matches_scipy_and_dequantised_nll_bounds_the_discrete_one():
   np.testing.assert_allclose(result["nll"], -scipy.stats.norm(0.4, 0.3).logpdf(x).sum(1).mean(), rtol=1e-5)
   np.testing.assert_allclose(result["bits_per_dim"], result["nll"] / (2 * math.log(2)))
 
-  bits = 4
-  ints = np.repeat(np.clip(np.round(x * 2**bits), 0, 2**bits - 1), 100, axis=0)  # 100 draws of u each
-  cdf = lambda v: scipy.stats.norm(0.4, 0.3).cdf(v)  # P(x) = Π_d ∫_bin q(y) dy
-  discrete = -np.log(cdf((ints + 1) / 2**bits) - cdf(ints / 2**bits)).sum(1).mean()
-  deq = nll(model, params, ints, num_bits=bits, key=jax.random.key(2))
+  levels = 16
+  ints = np.repeat(np.clip(np.round(x * levels), 0, levels - 1), 100, axis=0)  # 100 draws of u each
+  cdf = lambda v: scipy.stats.norm(0.4, 0.3).cdf(v)  # P(k) = Π_d ∫_bin q(y) dy
+  discrete = -np.log(cdf((ints + 1) / levels) - cdf(ints / levels)).sum(1).mean()
+  deq = nll(model, params, ints / (levels - 1), levels=levels, key=jax.random.key(2))
   # Jensen: the dequantised value bounds -log P(x) in expectation over u; 0.003 allows its MC noise
   assert discrete - 0.003 <= deq["nll"] <= discrete + 0.05
   assert "dequantisation" in deq["convention"]
@@ -160,7 +160,8 @@ def test_prd_separates_precision_from_recall():
 
 
 def test_shipped_digits_classifier_is_accurate_and_its_features_tell_digits_from_noise():
-  (x_train, _), (x_test, y_test) = load_digits_split()
+  digits = load_digits()
+  x_train, (x_test, y_test) = digits.train.x, digits.test
   logits = DigitsClassifier().apply(load_params(), x_test)
   assert np.mean(np.argmax(logits, -1) == y_test) > 0.95  # held-out split, never trained on
   features = digit_features(x_test)

@@ -1,6 +1,9 @@
-"""Data: toy targets with known density (mixtures, ring, grid) and the bundled 8×8 digits."""
+"""Data: toy targets with known density (mixtures, ring, grid) and images (the bundled 8×8 digits;
+MNIST or Fashion-MNIST from local files)."""
 
-from gdiv.data.images import DIGITS_SHAPE, load_digits_split
+from gdiv.data.images import (DIGITS_SHAPE, ImageData, Split, dequantise, load_digits, load_mnist,
+                              logit_transform, read_idx)
 from gdiv.data.mixtures import GaussianMixture, grid, ring
 
-__all__ = ["DIGITS_SHAPE", "GaussianMixture", "grid", "load_digits_split", "ring"]
+__all__ = ["DIGITS_SHAPE", "GaussianMixture", "ImageData", "Split", "dequantise", "grid", "load_digits",
+           "load_mnist", "logit_transform", "read_idx", "ring"]

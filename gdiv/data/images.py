@@ -1,20 +1,143 @@
-"""Image data that ships with the code: scikit-learn's bundled 8×8 digits (no download)."""
+"""Image data, nothing downloaded: scikit-learn's bundled 8×8 digits, and MNIST or Fashion-MNIST
+from files the user already has (IDX, gzipped or not, or an .npz).
+
+Images come flattened, as float32 in [0, 1] on the grid k/(levels - 1), k = 0..levels-1.
+Likelihood models see them dequantised, y = (k + u)/levels with u ~ U[0, 1)^D, and
+optionally through the logit transform of Real NVP (Dinh et al. 2017),
+  z = logit(α + (1 - 2α) y),  log|dz/dy| = Σ_i log(1 - 2α) - log s_i - log(1 - s_i),
+s = α + (1 - 2α) y, so a density on z is a density on y by change of variables:
+  log q_Y(y) = log q_Z(z) + log|dz/dy|.
+"""
 
 from __future__ import annotations
 
+import gzip
+import pathlib
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 DIGITS_SHAPE = (8, 8)
-MAX_PIXEL = 16.0  # scikit-learn's digits are integers 0..16
+DIGITS_LEVELS = 17  # scikit-learn's digits are integers 0..16
+MNIST_SHAPE = (28, 28)
+MNIST_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
+               "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
+MNIST_SOURCES = ("MNIST: http://yann.lecun.com/exdb/mnist/; Fashion-MNIST (same file names): "
+                 "https://github.com/zalandoresearch/fashion-mnist")
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def load_digits_split(seed: int = 0, test_fraction: float = 0.25):
-  """((x_train, y_train), (x_test, y_test)), x float32 in [0, 1] flattened to (n, 64)."""
-  from sklearn.datasets import load_digits
+class Split(NamedTuple):
+  x: np.ndarray  # (n, H·W) float32 in [0, 1]
+  y: np.ndarray  # (n,) integer labels
 
-  digits = load_digits()
-  x = digits.data.astype(np.float32) / MAX_PIXEL
+
+class ImageData(NamedTuple):
+  """Train / validation / test splits of one image data set."""
+
+  train: Split
+  validation: Split
+  test: Split
+  shape: tuple[int, int]
+  levels: int  # intensity levels of the raw data (17 for the digits, 256 for MNIST)
+
+
+def load_digits(seed: int = 0, test_fraction: float = 0.25, validation_fraction: float = 0.1) -> ImageData:
+  """scikit-learn's 1,797 digits, split once by `seed`: test first, then validation, then train.
+
+  The test part (25 %) is the one the bundled digits classifier never saw.
+  """
+  from sklearn.datasets import load_digits as sklearn_digits
+
+  digits = sklearn_digits()
+  x = digits.data.astype(np.float32) / (DIGITS_LEVELS - 1)
   order = np.random.default_rng(seed).permutation(len(x))
-  n_test = int(len(x) * test_fraction)
-  test, train = order[:n_test], order[n_test:]
-  return (x[train], digits.target[train]), (x[test], digits.target[test])
+  n_test, n_validation = int(len(x) * test_fraction), int(len(x) * validation_fraction)
+  parts = np.split(order, [n_test, n_test + n_validation])
+  test, validation, train = (Split(x[i], digits.target[i]) for i in parts)
+  return ImageData(train, validation, test, DIGITS_SHAPE, DIGITS_LEVELS)
+
+
+def read_idx(path: pathlib.Path) -> np.ndarray:
+  """An IDX file (the MNIST format, gzipped if its name ends in .gz) as an array."""
+  data = (gzip.decompress if path.suffix == ".gz" else bytes)(path.read_bytes())
+  if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in IDX_DTYPES:
+    raise ValueError(f"{path} is not an IDX file (it must start with 0, 0, a type code and the "
+                     "number of dimensions).")
+  ndim = data[3]
+  shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
+  dtype = np.dtype(IDX_DTYPES[data[2]])
+  expected = 4 + 4 * ndim + dtype.itemsize * int(np.prod(shape))
+  if len(data) != expected:
+    raise ValueError(f"{path} holds {len(data)} bytes; its header {shape} promises {expected}.")
+  return np.frombuffer(data, dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _idx_arrays(directory: pathlib.Path) -> dict[str, np.ndarray]:
+  arrays, missing = {}, []
+  for key, name in MNIST_FILES.items():
+    found = [p for p in (directory / name, directory / f"{name}.gz") if p.is_file()]
+    if found:
+      arrays[key] = read_idx(found[0])
+    else:
+      missing.append(f"{name}[.gz]")
+  if missing:
+    raise FileNotFoundError(f"{directory} lacks {', '.join(missing)}: give a folder holding the four "
+                            f"IDX files ({', '.join(MNIST_FILES.values())}, gzipped or not) or an "
+                            f".npz with {', '.join(MNIST_FILES)}. gdiv never downloads; they come "
+                            f"from {MNIST_SOURCES}.")
+  return arrays
+
+
+def _npz_arrays(path: pathlib.Path) -> dict[str, np.ndarray]:
+  with np.load(path) as npz:
+    missing = [k for k in MNIST_FILES if k not in npz]
+    if missing:
+      raise ValueError(f"{path} lacks the arrays {', '.join(missing)}; it needs {', '.join(MNIST_FILES)} "
+                       "(the layout of Keras's mnist.npz).")
+    return {k: npz[k] for k in MNIST_FILES}
+
+
+def load_mnist(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
+  """MNIST or Fashion-MNIST from a folder of the four IDX files or from an .npz.
+
+  The last `validation` training images are the validation split; pixels 0..255 → [0, 1].
+  """
+  path = pathlib.Path(path)
+  if path.suffix == ".npz" and path.is_file():
+    arrays = _npz_arrays(path)
+  elif path.is_dir():
+    arrays = _idx_arrays(path)
+  else:
+    raise FileNotFoundError(f"{path} is neither a folder of MNIST IDX files nor an .npz. gdiv never "
+                            f"downloads; the files come from {MNIST_SOURCES}.")
+  images = {k: arrays[k].reshape(len(arrays[k]), -1).astype(np.float32) / 255.0 for k in ("x_train", "x_test")}
+  if images["x_train"].shape[1] != MNIST_SHAPE[0] * MNIST_SHAPE[1]:
+    raise ValueError(f"{path}: images of {images['x_train'].shape[1]} pixels; MNIST's are 28×28.")
+  if not 0 <= validation < len(images["x_train"]):
+    raise ValueError(f"validation={validation} must leave some of the {len(images['x_train'])} "
+                     "training images for training.")
+  cut = len(images["x_train"]) - validation
+  train = Split(images["x_train"][:cut], arrays["y_train"][:cut].astype(np.int64))
+  held = Split(images["x_train"][cut:], arrays["y_train"][cut:].astype(np.int64))
+  test = Split(images["x_test"], arrays["y_test"].astype(np.int64))
+  return ImageData(train, held, test, MNIST_SHAPE, 256)
+
+
+def dequantise(key: jax.Array, x: jax.Array, levels: int) -> jax.Array:
+  """y = (k + u)/levels, u ~ U[0, 1)^D, for images x = k/(levels - 1): a density on [0, 1)^D.
+
+  Its NLL bounds the discrete one: -log P(k) ≤ E_u[-log q(y)] + D log(levels).
+  """
+  k = jnp.round(x * (levels - 1))
+  return (k + jax.random.uniform(key, x.shape)) / levels
+
+
+def logit_transform(y: jax.Array, alpha: float) -> tuple[jax.Array, jax.Array]:
+  """(z, log|dz/dy| per example) for z = logit(α + (1 - 2α) y), y in [0, 1]^D."""
+  s = alpha + (1 - 2 * alpha) * y
+  z = jnp.log(s) - jnp.log1p(-s)
+  log_det = jnp.sum(jnp.log1p(-2 * alpha) - jnp.log(s) - jnp.log1p(-s), axis=-1)
+  return z, log_det

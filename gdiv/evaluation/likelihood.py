@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdiv.data.images import dequantise, logit_transform
 from gdiv.evaluation.checks import as_point_sets, as_points
 from gdiv.evaluation.pairwise import map_row_blocks, squared_distances
 from gdiv.models import Model
@@ -22,36 +23,42 @@ def _log_prob(model: Model, params, x, key, iwae_samples: int):
   return model.apply(params, x, jax.random.fold_in(key, 1), iwae_samples, method=model.iwae)
 
 
-def nll(model: Model, params, x, *, num_bits: int | None = None, key: jax.Array | None = None,
-        iwae_samples: int = 256) -> dict:
+def nll(model: Model, params, x, *, levels: int | None = None, logit_alpha: float | None = None,
+        key: jax.Array | None = None, iwae_samples: int = 256) -> dict:
   """Mean negative log-likelihood of an explicit model, in nats per example and bits per dimension.
 
-  Continuous data (num_bits None): nll = -mean log q(x); bits/dim = nll / (D ln 2).
-  Integer data x ∈ {0, …, 2^b - 1}^D (num_bits = b) is modelled as a density on
-  y = (x + u)/2^b, u ~ U[0, 1)^D (uniform dequantisation, one draw per point):
-    -log P(x) ≤ E_u[-log q(y)] + D b ln 2,
-  so the returned nll and bits/dim = nll/(D ln 2) are upper bounds on the
-  discrete model's. The dict says which convention applies. For a VAE
-  (log_prob_is_bound) log q(x) is the importance-weighted bound with
-  `iwae_samples` samples, so the NLL is an upper bound even on continuous data.
+  Continuous data (levels None): nll = -mean log q(x); bits/dim = nll / (D ln 2).
+  Images x = k/(levels - 1), k ∈ {0, …, levels - 1}^D (gdiv.data) are modelled as a
+  density on y = (k + u)/levels, u ~ U[0, 1)^D (uniform dequantisation, one draw
+  per point), so that
+    -log P(k) ≤ E_u[-log q(y)] + D ln(levels),
+  and the returned nll and bits/dim are upper bounds on the discrete model's.
+  logit_alpha: the model is a density on z = logit(α + (1 - 2α)y) (Real NVP's
+  transform); log q(y) = log q(z) + log|dz/dy| keeps the NLL in data space.
+  For a VAE (log_prob_is_bound) log q is the importance-weighted bound with
+  `iwae_samples` samples, an upper bound on the NLL. The dict says which
+  convention applies.
   """
   if not model.has_log_prob:
     raise ValueError(f"{type(model).__name__} has no log_prob: NLL needs an explicit model "
                      "(for implicit ones use parzen_log_likelihood, with its caveats).")
   x = as_points(x, "x", dim=model.dim)
   d = x.shape[1]
-  if num_bits is None:
-    value = -float(jnp.mean(_log_prob(model, params, x, key, iwae_samples)))
-    convention = "continuous density: -mean log q(x)"
-  else:
+  y, offset, convention = x, 0.0, "continuous density: -mean log q(x)"
+  if levels is not None:
     if key is None:
       raise ValueError("Dequantised NLL needs key= for the uniform noise.")
-    if np.any(np.asarray(x) < 0) or np.any(np.asarray(x) >= 2**num_bits) or np.any(np.asarray(x) % 1):
-      raise ValueError(f"num_bits={num_bits} expects integers in [0, {2**num_bits - 1}].")
-    y = (x + jax.random.uniform(key, x.shape)) / 2**num_bits
-    value = -float(jnp.mean(_log_prob(model, params, y, key, iwae_samples))) + d * num_bits * math.log(2)
-    convention = (f"uniform dequantisation of {num_bits}-bit data: upper bound "
-                  "E_u[-log q((x+u)/2^b)] + D b ln 2")
+    grid = np.asarray(x) * (levels - 1)
+    if np.any(np.abs(grid - np.round(grid)) > 1e-4) or np.any(grid < 0) or np.any(grid > levels - 1):
+      raise ValueError(f"levels={levels} expects images k/{levels - 1} with integers k in [0, {levels - 1}].")
+    y, offset = dequantise(jax.random.fold_in(key, 2), x, levels), d * math.log(levels)
+    convention = (f"uniform dequantisation of {levels}-level data: upper bound "
+                  f"E_u[-log q((k+u)/{levels})] + D ln {levels}")
+  log_det = 0.0
+  if logit_alpha is not None:
+    y, log_det = logit_transform(y, logit_alpha)
+    convention += f"; the model is a density on logit(α + (1-2α)y), α = {logit_alpha:g}, change of variables included"
+  value = -float(jnp.mean(_log_prob(model, params, y, key, iwae_samples) + log_det)) + offset
   if model.log_prob_is_bound:
     convention += f"; log q(x) by the importance-weighted bound, K = {iwae_samples} (an upper bound on the NLL)"
   return {"nll": value, "bits_per_dim": value / (d * math.log(2)), "convention": convention}
