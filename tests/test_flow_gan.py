@@ -1,0 +1,46 @@
+"""Flow-GAN: a tiny study through the runner, and the memorising baseline against a direct density."""
+
+import math
+
+import jax
+import numpy as np
+
+from experiments import flow_gan
+from experiments.configs.flow_gan import get_config
+from gdiv import study
+from gdiv.data import GaussianMixture, dequantise
+from gdiv.workdir import Workdir
+
+
+def tiny_config():
+  config = get_config()
+  config.update({"seeds": 1, "steps": 20, "log_every": 10, "checkpoint_every": 20, "num_layers": 2,
+                 "hidden": (16, 16), "critic_hidden": (16, 16), "n_critic": 2, "batch_size": 32})
+  return config
+
+
+def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
+  points = [{"objective": "mle"}, {"objective": "hybrid", "hybrid_lambda": 0.1}]
+  results = study.run_study(flow_gan.EXPERIMENT, tiny_config(), points, workdir=Workdir(tmp_path), title="t")
+  for row in results["points"]:
+    assert set(row["summary"]) == {"test_nll_nats", "test_bits_per_dim", "validation_nll_nats",
+                                   "frechet_distance", "precision", "recall", "parzen_log_likelihood"}
+    assert all(math.isfinite(s["mean"]) for s in row["summary"].values())
+    assert 0 <= row["summary"]["precision"]["mean"] <= 1
+  table = (tmp_path / "results.md").read_text()
+  assert "## Memorising baseline" in table and (tmp_path / "samples.png").stat().st_size > 0
+
+
+def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
+  config = tiny_config()
+  baseline = flow_gan.memoriser(config)
+  data = flow_gan.images(config)
+  centres = (np.round(data.train.x * 16) + 0.5) / 17
+  mixture = GaussianMixture.create(np.full(len(centres), 1 / len(centres)), centres,
+                                   np.full_like(centres, baseline["sigma"]))
+  key_test = jax.random.split(jax.random.key(config.seed), 4)[1]
+  y_test = np.asarray(dequantise(key_test, data.test.x, 17), np.float64)
+  with jax.enable_x64(True):
+    direct = -float(np.mean(mixture.log_prob(y_test))) + 64 * math.log(17)
+  assert abs(baseline["test_nll_nats"] - direct) < 1e-3 * abs(direct)
+  assert baseline["sigma"] in flow_gan.MEMORISER_SIGMAS.astype(np.float32)
