@@ -166,6 +166,14 @@ def report(points, rows) -> str:
       "| " + " | ".join(f"{baseline[m]:.4g}" for m in metrics) + " |", ""])
 
 
+def row_label(config) -> str:
+  """'mle', 'adv, wasserstein_gp' or 'hybrid, wasserstein_gp, λ=0.1'."""
+  if config.objective == "mle":
+    return "mle"
+  label = f"{config.objective}, {config.adv_divergence}"
+  return label + (f", λ={config.hybrid_lambda:g}" if config.objective == "hybrid" else "")
+
+
 def sample_grid(path, points, rows) -> None:
   """Per row (point), the first 16 samples of seed 0 as an image grid."""
   import matplotlib
@@ -180,8 +188,7 @@ def sample_grid(path, points, rows) -> None:
       x = np.load(npz)["x"][:16].reshape(-1, *shape)
       ax.imshow(np.concatenate(list(x), axis=1), cmap="gray", vmin=0, vmax=1)
     ax.set(xticks=[], yticks=[])
-    ax.set_ylabel(", ".join(f"{v}" for v in point.values.values()), fontsize=6, rotation=0,
-                  ha="right", va="center")
+    ax.set_ylabel(row_label(point.config), fontsize=6, rotation=0, ha="right", va="center")
   fig.tight_layout()
   fig.savefig(path, dpi=120)
   plt.close(fig)
