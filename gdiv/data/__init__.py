@@ -3,7 +3,8 @@ MNIST or Fashion-MNIST from local files)."""
 
 from gdiv.data.images import (DIGITS_SHAPE, ImageData, Split, dequantise, load_digits, load_mnist,
                               logit_transform, read_idx)
+from gdiv.data import nda
 from gdiv.data.mixtures import GaussianMixture, grid, ring
 
-__all__ = ["DIGITS_SHAPE", "GaussianMixture", "ImageData", "Split", "dequantise", "grid", "load_digits",
+__all__ = ["DIGITS_SHAPE", "GaussianMixture", "ImageData", "Split", "dequantise", "grid", "load_digits", "nda",
            "load_mnist", "logit_transform", "read_idx", "ring"]
