@@ -50,7 +50,8 @@ FLAGS = flags.FLAGS
 SMOKE_FLAGS = ("--config=experiments/configs/toy2d_seeds.py", "--config.seeds=2", "--config.steps=20",
                "--config.log_every=10", "--config.checkpoint_every=20", "--workdir={workdir}")
 BAD_FLAGS = (("--config.seeds=0", "config.seeds must be a positive integer"),
-             ("--config.learning_rate=-1", "config.learning_rate must be > 0"))
+             ("--config.learning_rate=-1", "config.learning_rate must be > 0"),
+             ("--config.steps=30", "another configuration (config.steps: 20 → 30)"))
 
 
 def define_flags():

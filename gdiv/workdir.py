@@ -33,6 +33,22 @@ def _jsonable(value: Any) -> Any:
   return value
 
 
+def _flat(record: dict, prefix: str = "") -> dict:
+  """Nested dicts as one level with dotted keys: {"config": {"steps": 5}} → {"config.steps": 5}."""
+  flat = {}
+  for key, value in record.items():
+    if isinstance(value, dict) and value:
+      flat.update(_flat(value, f"{prefix}{key}."))
+    else:
+      flat[f"{prefix}{key}"] = value
+  return flat
+
+
+def _short(value: Any, limit: int = 60) -> str:
+  text = repr(value)
+  return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class Workdir:
   """A run directory, created by the first write: opening one changes nothing.
 
@@ -60,17 +76,18 @@ class Workdir:
     """Refuse to resume checkpoints written under another configuration.
 
     If this directory holds checkpoints and a config.json, every field except
-    `may_differ` must be equal to `config`'s; otherwise a ValueError lists them.
+    `may_differ` must be equal to `config`'s; otherwise a ValueError names the
+    fields that differ (nested ones by dotted name, e.g. config.steps).
     """
     saved_path = self.path / "config.json"
     if not saved_path.exists() or not any(self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")):
       return
-    saved = json.loads(saved_path.read_text())
-    current = json.loads(json.dumps(_jsonable(config)))
+    saved = _flat(json.loads(saved_path.read_text()))
+    current = _flat(json.loads(json.dumps(_jsonable(config))))
     changed = sorted(k for k in set(saved) | set(current)
                      if k not in may_differ and saved.get(k) != current.get(k))
     if changed:
-      detail = ", ".join(f"{k}: {saved.get(k)!r} → {current.get(k)!r}" for k in changed)
+      detail = ", ".join(f"{k}: {_short(saved.get(k))} → {_short(current.get(k))}" for k in changed)
       raise ValueError(f"{self.path} holds checkpoints of a run with another configuration ({detail}). "
                        "Resume with the same configuration, or use a new --workdir.")
 
