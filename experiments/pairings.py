@@ -44,10 +44,6 @@ def is_image_family(model_name: str) -> bool:
   return model_name in IMAGE_FAMILIES
 
 
-def is_image_family_config(config) -> bool:
-  return is_image_family(config.model)
-
-
 def make_model(config) -> models.Model:
   if is_image_family(config.model):
     return models.get(config.model)(dim=math.prod(DIGITS_SHAPE), image_shape=DIGITS_SHAPE)
@@ -124,9 +120,12 @@ def data(config):
 
 def held_out(config) -> np.ndarray:
   """Data no run trains on: digits' test split, or a fixed draw of eval_samples ring points."""
-  if is_image_family(config.model):
-    return _digits()[1]
-  return np.asarray(ring(**RING).sample(jax.random.key(HELD_OUT_KEY), config.eval_samples))
+  return _digits()[1] if is_image_family(config.model) else _ring_held_out(config.eval_samples)
+
+
+@functools.cache
+def _ring_held_out(n: int) -> np.ndarray:
+  return np.asarray(ring(**RING).sample(jax.random.key(HELD_OUT_KEY), n))
 
 
 def scores(config, model: models.Model, trainer: training.Trainer, state: training.TrainState,
@@ -149,7 +148,7 @@ def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   half = test.shape[0] // 2
   bandwidths = median_bandwidths(test[:half], test[half:])
   model = make_model(config)
-  initial = trainer.init(jax.random.key(config.seed), data(config)[1])  # as gdiv.study's runs start
+  initial = trainer.init(study.run_key(config.seed), data(config)[1])  # the run's step-0 state
   trained, samples = scores(config, model, trainer, state, test, bandwidths)
   untrained, _ = scores(config, model, trainer, initial, test, bandwidths)
   return trained | {f"{k}_init": v for k, v in untrained.items()}, samples
@@ -214,4 +213,4 @@ def matrix(points, rows) -> str:
 
 
 EXPERIMENT = study.Experiment(sweepable=(), validate=validate, make_trainer=make_trainer, data=data,
-                              evaluate=evaluate, report=matrix, runs_in_turn=is_image_family_config)
+                              evaluate=evaluate, report=matrix, runs_in_turn=lambda config: is_image_family(config.model))

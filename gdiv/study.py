@@ -172,8 +172,13 @@ class Progress:
       self.last = now
 
 
+def run_key(seed: int) -> jax.Array:
+  """The PRNG key a run of `seed` starts from (its trainer's init key)."""
+  return jax.random.key(seed)
+
+
 def _run_keys(seeds: Sequence[int]) -> jax.Array:
-  return jnp.stack([jax.random.key(s) for s in seeds])
+  return jnp.stack([run_key(s) for s in seeds])
 
 
 def _pad(items: list, multiple: int) -> list:
