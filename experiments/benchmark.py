@@ -2,13 +2,15 @@ r"""Speed of the one training step: steps/s, achieved GFLOP/s against the machin
 compile time, memory, vmapped seeds, and (optionally) the same step in PyTorch.
 
   python -m experiments.benchmark --workdir=runs/benchmark
-  python -m experiments.benchmark --configs=toy,mid --compare_torch   # needs pip install -e ".[bench]"
+  python -m experiments.benchmark --configs=toy,mid,image --compare_torch   # needs pip install -e ".[bench]"
+  python -m experiments.benchmark --configs=image --conv_forms
 
 Configurations:
   toy   2-D GAN (js, alternating, n_critic 1), MLP 3×64 generator and critic, batch 256
   mid   the same with MLP 3×256, batch 512
   flow  Real-NVP (8 couplings, 2×256 MLPs) trained by mle on 64-D data, batch 256
-  image conv GAN (ConvGenerator, ConvCritic) on 8×8 digits, batch 128
+  image conv GAN (ConvGenerator, ConvCritic) on 8×8 digits, batch 128; its small convolutions run
+        as one matmul each (gdiv.models.convolution); --conv_forms times lax's convolutions too
 
 FLOPs per step come from XLA's cost analysis of the compiled single step;
 GFLOP/s = FLOPs per step × steps/s. Every rate is the fastest of `--calls`
@@ -65,7 +67,9 @@ def define_flags():
   flags.DEFINE_integer("cpu_devices", os.cpu_count(),
                        "On CPU, devices to expose (one per core) for the vmapped seeds to split over.",
                        lower_bound=1)
-  flags.DEFINE_bool("compare_torch", False, "Also time the same toy/mid step in PyTorch.")
+  flags.DEFINE_bool("compare_torch", False, "Also time the same toy/mid/image step in PyTorch.")
+  flags.DEFINE_bool("conv_forms", False, "Also time the image step with every convolution as lax's "
+                    "convolution (gdiv.models.convolution: matmul=False).")
   flags.DEFINE_string("workdir", "runs/benchmark", "Output directory.")
   flags.register_validator("configs", lambda names: len(names) > 0 and set(names) <= set(CONFIGS),
                            message=f"--configs must be a comma list among {', '.join(CONFIGS)}.")
@@ -86,7 +90,8 @@ def _gan(hidden: int, batch_size: int) -> Problem:
   return Problem(trainer, lambda k: data.sample(k, batch_size), batch_size, 2)
 
 
-def problem(name: str) -> Problem:
+def problem(name: str, matmul: bool | None = None) -> Problem:
+  """The configuration `name`; `matmul` sets how the image step's convolutions run."""
   if name == "toy":
     return _gan(64, 256)
   if name == "mid":
@@ -100,7 +105,8 @@ def problem(name: str) -> Problem:
   if name == "image":
     images = jnp.asarray(load_digits().train.x)
     trainer = training.make_trainer(
-        ConvGenerator(dim=64, image_shape=DIGITS_SHAPE), "js", critic=ConvCritic(DIGITS_SHAPE),
+        ConvGenerator(dim=64, image_shape=DIGITS_SHAPE, matmul=matmul), "js",
+        critic=ConvCritic(DIGITS_SHAPE, matmul=matmul),
         model_optimizer=optax.adam(2e-4, b1=0.5), critic_optimizer=optax.adam(2e-4, b1=0.5))
     return Problem(trainer, lambda k: images[jax.random.randint(k, (128,), 0, images.shape[0])], 128, 64)
   raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
@@ -139,6 +145,24 @@ def _vmapped_seeds_seconds(prob: Problem, steps_per_call: int, calls: int, seeds
   return best_call_seconds(run, states, calls)
 
 
+def compiled_loop(prob: Problem, state, steps_per_call: int):
+  return jax.jit(training.make_train_loop(prob.trainer.step, prob.sample_batch, steps_per_call)
+                 ).lower(state).compile()
+
+
+def loop_seconds(compiled, state, calls: int) -> float:
+  """The fastest of `calls` calls of the compiled loop, after one warm-up call."""
+  state, _ = compiled(state)
+  return best_call_seconds(compiled, state, calls)
+
+
+def lax_conv_steps_per_sec(steps_per_call: int, calls: int) -> float:
+  """The image step's steps/s with every convolution as lax's (gdiv.models.convolution)."""
+  prob = problem("image", matmul=False)
+  state = prob.trainer.init(jax.random.key(0), jnp.zeros((prob.batch_size, prob.dim)))
+  return steps_per_call / loop_seconds(compiled_loop(prob, state, steps_per_call), state, calls)
+
+
 def benchmark(name: str, steps_per_call: int, calls: int, seeds: int) -> dict:
   """steps/s, GFLOP/s, compile time, memory and vmapped-seed speed-up for one configuration."""
   prob = problem(name)
@@ -147,15 +171,13 @@ def benchmark(name: str, steps_per_call: int, calls: int, seeds: int) -> dict:
   step_flops = jax.jit(prob.trainer.step).lower(state, batch).compile().cost_analysis()
   step_flops = float((step_flops[0] if isinstance(step_flops, list) else step_flops)["flops"])
 
-  loop = training.make_train_loop(prob.trainer.step, prob.sample_batch, steps_per_call)
   start = time.perf_counter()
-  compiled = jax.jit(loop).lower(state).compile()
+  compiled = compiled_loop(prob, state, steps_per_call)
   compile_s = time.perf_counter() - start
   memory = compiled.memory_analysis()
   peak_bytes = (memory.argument_size_in_bytes + memory.output_size_in_bytes
                 + memory.temp_size_in_bytes) if memory is not None else float("nan")
-  state, _ = compiled(state)  # warm-up
-  seconds = best_call_seconds(compiled, state, calls)
+  seconds = loop_seconds(compiled, state, calls)
   steps_per_sec = steps_per_call / seconds
 
   vmapped_s = _vmapped_seeds_seconds(prob, steps_per_call, calls, seeds)
@@ -183,6 +205,10 @@ def results_table(rows: dict, matmul: float, device: str) -> str:
       ratio = lambda v: "—" if not v else f"{r['steps_per_sec'] / v:.2f}×"
       line += f" {fmt(eager)} | {ratio(eager)} | {fmt(comp)} | {ratio(comp)} |"
     lines.append(line)
+  if "lax_conv_steps_per_sec" in rows.get("image", {}):
+    image = rows["image"]
+    lines += ["", f"image with every convolution as lax's: {image['lax_conv_steps_per_sec']:.0f} steps/s "
+              f"(as chosen by size, above: {image['steps_per_sec'] / image['lax_conv_steps_per_sec']:.2f}×)"]
   return "\n".join(lines) + "\n"
 
 
@@ -201,7 +227,9 @@ def main(argv):
     rows[name] = {**benchmark(name, FLAGS.steps_per_call, FLAGS.calls, FLAGS.seeds),
                   "matmul_gflops": matmul}
     rows[name]["matmul_fraction"] = rows[name]["gflops"] / matmul
-    if FLAGS.compare_torch and name in ("toy", "mid"):
+    if FLAGS.conv_forms and name == "image":
+      rows[name]["lax_conv_steps_per_sec"] = lax_conv_steps_per_sec(FLAGS.steps_per_call, FLAGS.calls)
+    if FLAGS.compare_torch and name in ("toy", "mid", "image"):
       from experiments import benchmark_torch
       rows[name].update(benchmark_torch.compare(name, FLAGS.steps_per_call, FLAGS.calls))
     workdir.log_metrics({"config": name, **rows[name]})

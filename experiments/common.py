@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 from absl import app, flags, logging
 
+from gdiv import sharding
 from gdiv.checkpoints import CheckpointError
 from gdiv.workdir import Workdir
 
@@ -84,8 +85,31 @@ def _not_orbax_info(record: python_logging.LogRecord) -> bool:
   return record.levelno > python_logging.INFO or "orbax" not in record.pathname
 
 
+def define_process_flags() -> None:
+  """--coordinator_address, --num_processes, --process_id, --distributed: every entry point's."""
+  flags.DEFINE_string("coordinator_address", None, "host:port of process 0, to train over several "
+                      "processes (jax.distributed); with --num_processes and --process_id.")
+  flags.DEFINE_integer("num_processes", None, "Processes in a multi-process run.", lower_bound=1)
+  flags.DEFINE_integer("process_id", None, "This process's index, 0..num_processes-1.", lower_bound=0)
+  flags.DEFINE_bool("distributed", False, "Join a multi-process run described by the cluster's "
+                    "environment (SLURM, Open MPI, Cloud TPU), as jax.distributed.initialize() reads it.")
+  flags.register_multi_flags_validator(
+      ["coordinator_address", "num_processes", "process_id", "distributed"],
+      lambda f: f["distributed"] or f["coordinator_address"] is not None
+      or (f["num_processes"] is None and f["process_id"] is None),
+      message="--num_processes and --process_id need --coordinator_address (or --distributed).")
+
+
+def start_processes() -> None:
+  """Join the multi-process run the flags describe, if any (before any computation)."""
+  if flags.FLAGS.distributed or flags.FLAGS.coordinator_address is not None:
+    sharding.initialize_processes(flags.FLAGS.coordinator_address, flags.FLAGS.num_processes,
+                                  flags.FLAGS.process_id)
+
+
 def run(define_flags: Callable[[], None], main: Callable) -> None:
-  """Define the flags, parse them, run main; bad flags, configs and inputs end in one line.
+  """Define the flags, parse them, join the processes if asked, run main; bad flags, configs and
+  inputs end in one line.
 
   Errors a user can fix (ValueError, FloatingPointError, FileNotFoundError
   raised by gdiv with a message that says how) are printed without a traceback.
@@ -93,6 +117,7 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
   logging.get_absl_logger().addFilter(_not_orbax_info)
   try:
     define_flags()  # ml_collections reads --config.* overrides already here
+    define_process_flags()
   except (AttributeError, KeyError) as e:
     fail(f"Flags parsing error: unknown config field {_one_line(e)}")
   except (TypeError, ValueError, OSError) as e:
@@ -100,6 +125,7 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
 
   def guarded_main(argv):
     try:
+      start_processes()
       return main(argv)
     except (ValueError, FloatingPointError, FileNotFoundError, CheckpointError) as e:
       fail(f"{type(e).__name__}: {_one_line(e)}")

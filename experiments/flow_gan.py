@@ -1,6 +1,12 @@
 r"""Flow-GAN (Grover, Dhar, Ermon 2018): one Real NVP trained for likelihood, adversarially, or both.
 
+  python -m experiments.flow_gan --objective=hybrid --hybrid_lambda=0.1 --workdir=runs/flow_gan_hybrid
+  python -m experiments.flow_gan --dataset=mnist --mnist_path=PATH --objective=adv \
+      --adv_divergence=js --seeds=3 --workdir=runs/flow_gan_mnist_js
   python -m experiments.sweep --config=experiments/configs/flow_gan.py --workdir=runs/flow_gan
+
+The first two run one row over seeds 0..N-1 (configs/flow_gan_row.py's
+protocol; any field with --config.FIELD=VALUE); the third the whole table.
 
 The flow models the dequantised images (y = (k + u)/levels) through Real NVP's
 logit transform (z = logit(α + (1 - 2α)y)), so its test NLL is in data space:
@@ -13,20 +19,29 @@ recall against the test split, and the Parzen-window log-likelihood (σ chosen
 on the validation split; unreliable, reported for comparison with the GAN
 literature). results.md adds the memorising baseline of Theis et al.: one
 isotropic Gaussian per training image, σ chosen on the validation split.
+
+Negative data augmentation (`nda`: a gdiv.data.nda transform, or "none"): the
+critic's fake side becomes λ·Q + (1 - λ)·NDA(P), λ = `nda_model_share`; the
+transform acts on the dequantised images, before the logit.
 """
 
 from __future__ import annotations
 
 import functools
+import pathlib
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
+from absl import flags
 
+from experiments import common, sweep
 from gdiv import divergences, study, training
-from gdiv.data import ImageData, dequantise, load_digits, load_mnist, logit_transform
+from gdiv.data import (ImageData, dequantise, inverse_logit_transform, load_digits, load_mnist,
+                       logit_transform, nda)
 from gdiv.divergences.likelihood import Hybrid
 from gdiv.evaluation import digit_features, frechet_distance, nll, parzen_log_likelihood, precision_recall
 from gdiv.models import MLPCritic, RealNVP
@@ -46,14 +61,22 @@ def images(config) -> ImageData:
   return _images(config.dataset, config.mnist_path)
 
 
-def validate(config: ml_collections.ConfigDict) -> None:
-  """Raise ValueError naming the field, before anything is built or compiled."""
+def validate_images(config: ml_collections.ConfigDict) -> None:
+  """config.dataset, config.mnist_path (its files are read: a missing one is an error naming the
+  files expected) and config.nda."""
   if config.dataset not in DATASETS:
     raise ValueError(f"config.dataset={config.dataset!r}: choose {' or '.join(DATASETS)}.")
   if config.dataset == "mnist" and not config.mnist_path:
     raise ValueError("config.dataset=mnist needs config.mnist_path: a folder of the MNIST IDX files or an .npz.")
   if config.dataset == "mnist":
-    images(config)  # a missing file is an error naming the files expected
+    images(config)
+  if config.nda != "none":
+    nda.get(config.nda)  # an unknown name lists the known ones
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Raise ValueError naming the field, before anything is built or compiled."""
+  validate_images(config)
   if config.objective not in OBJECTIVES:
     raise ValueError(f"config.objective={config.objective!r}: choose among {', '.join(OBJECTIVES)}.")
   if config.objective != "mle" and not divergences.get(config.adv_divergence).needs_critic:
@@ -62,6 +85,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("learning_rate", "hybrid_lambda"):
     if not config[field] > 0:
       raise ValueError(f"config.{field} must be > 0; got {config[field]}.")
+  if config.nda != "none" and config.objective == "mle":
+    raise ValueError(f"config.nda={config.nda!r} feeds the critic, and objective 'mle' has none: "
+                     "use adv or hybrid, or nda=none.")
   if not 0 < config.logit_alpha < 0.5:
     raise ValueError(f"config.logit_alpha must be in (0, 0.5); got {config.logit_alpha}.")
   check_schedule(config.steps, config.log_every, config.checkpoint_every)
@@ -83,8 +109,26 @@ def objective(config, hybrid_lambda):
   return Hybrid(name="hybrid", adversarial=adversarial, weight=hybrid_lambda)
 
 
+def image_negatives(config):
+  """negatives(key, x): the transform `config.nda` of a batch of flattened images; None for
+  nda=none."""
+  if config.nda == "none":
+    return None
+  transform, shape = nda.get(config.nda), images(config).shape
+  return lambda key, x: transform(key, x, shape)
+
+
+def negatives(config):
+  """negatives(key, z): `image_negatives` of the images behind a batch of logits."""
+  of_images, alpha = image_negatives(config), config.logit_alpha
+  if of_images is None:
+    return None
+  return lambda key, z: logit_transform(of_images(key, inverse_logit_transform(z, alpha)), alpha)[0]
+
+
 def make_trainer(config, **hparams) -> training.Trainer:
-  """The flow, its objective and, for adv / hybrid, an MLP critic; Adam (β1 0.5, β2 0.9)."""
+  """The flow, its objective and, for adv / hybrid, an MLP critic (and NDA's negatives); Adam
+  (β1 0.5, β2 0.9)."""
   value = lambda field: hparams.get(field, config[field])
   divergence = objective(config, value("hybrid_lambda"))
   adam = lambda: optax.adam(value("learning_rate"), b1=config.beta1, b2=config.beta2)
@@ -93,7 +137,8 @@ def make_trainer(config, **hparams) -> training.Trainer:
       flow(config), divergence, model_optimizer=adam(),
       critic=MLPCritic(tuple(config.critic_hidden)) if uses_critic else None,
       critic_optimizer=adam() if uses_critic else None,
-      n_critic=config.n_critic if uses_critic else 1)
+      n_critic=config.n_critic if uses_critic else 1, negatives=negatives(config),
+      model_share=config.nda_model_share)
 
 
 def data(config):
@@ -111,7 +156,7 @@ def data(config):
 
 def to_images(z: jax.Array, alpha: float) -> np.ndarray:
   """Flow samples (logit space) back to images in [0, 1]."""
-  return np.clip((np.asarray(jax.nn.sigmoid(z)) - alpha) / (1 - 2 * alpha), 0.0, 1.0)
+  return np.clip(np.asarray(inverse_logit_transform(z, alpha)), 0.0, 1.0)
 
 
 def sample_scores(samples: np.ndarray, data_set: ImageData) -> dict:
@@ -167,33 +212,82 @@ def report(points, rows) -> str:
 
 
 def row_label(config) -> str:
-  """'mle', 'adv, wasserstein_gp' or 'hybrid, wasserstein_gp, λ=0.1'."""
+  """'mle', 'adv, wasserstein_gp', 'hybrid, wasserstein_gp, λ=0.1' or 'adv, js, NDA jigsaw'."""
   if config.objective == "mle":
     return "mle"
   label = f"{config.objective}, {config.adv_divergence}"
-  return label + (f", λ={config.hybrid_lambda:g}" if config.objective == "hybrid" else "")
+  label += f", λ={config.hybrid_lambda:g}" if config.objective == "hybrid" else ""
+  return label + (f", NDA {config.nda}" if config.nda != "none" else "")
 
 
-def sample_grid(path, points, rows) -> None:
-  """Per row (point), the first 16 samples of seed 0 as an image grid."""
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
+def sample_grid(label: Callable[[ml_collections.ConfigDict], str]) -> Callable:
+  """figure(path, points, rows): per row (point), the first 16 samples of seed 0 as an image grid,
+  labelled label(point.config)."""
+  def figure(path, points, rows) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-  shape = images(points[0].config).shape
-  fig, axes = plt.subplots(len(rows), 1, figsize=(8, 0.9 * len(rows) + 0.3), squeeze=False)
-  for ax, point in zip(axes[:, 0], points):
-    npz = path.parent / "runs" / point.label / "seed_0" / "samples.npz"
-    if npz.exists():
-      x = np.load(npz)["x"][:16].reshape(-1, *shape)
-      ax.imshow(np.concatenate(list(x), axis=1), cmap="gray", vmin=0, vmax=1)
-    ax.set(xticks=[], yticks=[])
-    ax.set_ylabel(row_label(point.config), fontsize=6, rotation=0, ha="right", va="center")
-  fig.tight_layout()
-  fig.savefig(path, dpi=120)
-  plt.close(fig)
+    shape = images(points[0].config).shape
+    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 0.9 * len(rows) + 0.3), squeeze=False)
+    for ax, point in zip(axes[:, 0], points):
+      npz = path.parent / "runs" / point.label / "seed_0" / "samples.npz"
+      if npz.exists():
+        x = np.load(npz)["x"][:16].reshape(-1, *shape)
+        ax.imshow(np.concatenate(list(x), axis=1), cmap="gray", vmin=0, vmax=1)
+      ax.set(xticks=[], yticks=[])
+      ax.set_ylabel(label(point.config), fontsize=6, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+  return figure
 
 
 EXPERIMENT = study.Experiment(sweepable=("learning_rate", "hybrid_lambda"), validate=validate,
                               make_trainer=make_trainer, data=data, evaluate=evaluate,
-                              figure=sample_grid, report=report)
+                              figure=sample_grid(row_label), report=report)
+
+
+ROW_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "flow_gan_row.py")
+FLAGS = flags.FLAGS
+# The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
+# error must contain: tests/test_experiments.py runs both.
+SMOKE_FLAGS = ("--objective=mle", "--seeds=1", "--steps=4", "--config.log_every=2",
+               "--config.checkpoint_every=4", "--config.num_layers=2", "--config.hidden=8,8",
+               "--workdir={workdir}")
+BAD_FLAGS = (("--nda=jigsaw", "config.nda='jigsaw' feeds the critic, and objective 'mle' has none"),
+             ("--steps=8", "another configuration (config.steps: 4 → 8)"))
+
+
+def define_image_flags():
+  """--dataset, --mnist_path, --seeds, --steps, --adv_divergence: shorthands for config fields
+  (unset: the config file's value)."""
+  flags.DEFINE_enum("dataset", None, DATASETS, "Images: the bundled 8×8 digits or local MNIST.")
+  flags.DEFINE_string("mnist_path", None, "Folder of the MNIST (or Fashion-MNIST) IDX files, or an .npz.")
+  flags.DEFINE_integer("seeds", None, "Seeds 0..N-1.")
+  flags.DEFINE_integer("steps", None, "Training steps per run.")
+  flags.DEFINE_string("adv_divergence", None, "Critic-based divergence of adv / hybrid (wasserstein_gp, js, ...).")
+
+
+def image_flag_values(*names: str) -> dict:
+  return {name: FLAGS[name].value for name in ("dataset", "mnist_path", "seeds", "steps",
+                                               "adv_divergence", *names)}
+
+
+def define_flags():
+  """Define the command-line flags (only when run as a program, so tests can import this module)."""
+  sweep.define_study_flags(ROW_CONFIG)
+  define_image_flags()
+  flags.DEFINE_enum("objective", None, OBJECTIVES, "mle, adv (the critic's divergence) or hybrid.")
+  flags.DEFINE_float("hybrid_lambda", None, "λ of hybrid: adversarial loss + λ·NLL.")
+  flags.DEFINE_enum("nda", None, ("none", *nda.TRANSFORMS), "Negative data augmentation on the critic's fakes.")
+
+
+def main(argv):
+  del argv
+  sweep.run_from_flags(**image_flag_values("objective", "hybrid_lambda", "nda"))
+
+
+if __name__ == "__main__":
+  common.run(define_flags, main)

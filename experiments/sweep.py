@@ -39,7 +39,7 @@ from absl import flags, logging
 from ml_collections import config_flags
 
 from experiments import common, plot
-from gdiv import hyper, study
+from gdiv import hyper, sharding, study
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
@@ -54,12 +54,14 @@ BAD_FLAGS = (("--config.seeds=0", "config.seeds must be a positive integer"),
              ("--config.steps=30", "another configuration (config.steps: 20 → 30)"))
 
 
-def define_flags():
-  """Define the command-line flags (only when run as a program, so tests can import this module)."""
-  config_flags.DEFINE_config_file("config", None, "Study config file (ml_collections, with "
+def define_study_flags(default_config: str | None = None):
+  """--config (a study config file; required unless `default_config`), --workdir, --cpu_devices,
+  --groups: the flags of every study entry point."""
+  config_flags.DEFINE_config_file("config", default_config, "Study config file (ml_collections, with "
                                   "get_config and optionally get_hyper, get_published).",
                                   lock_config=True)
-  flags.mark_flag_as_required("config")
+  if default_config is None:
+    flags.mark_flag_as_required("config")
   flags.DEFINE_string("workdir", None, "Output directory; a rerun resumes from it.")
   flags.mark_flag_as_required("workdir")
   flags.DEFINE_integer("cpu_devices", os.cpu_count(),
@@ -67,6 +69,11 @@ def define_flags():
                        lower_bound=1)
   flags.DEFINE_list("groups", None, "Train only these groups (indices, as logged): processes "
                     "sharing one --workdir can split a study; the tables come once all are done.")
+
+
+def define_flags():
+  """Define the command-line flags (only when run as a program, so tests can import this module)."""
+  define_study_flags()
 
 
 def load_study(config, filename: str) -> tuple[study.Experiment, list[dict], dict | None, str]:
@@ -100,14 +107,17 @@ def _group_indices(values: list[str], num_groups: int) -> list[int]:
   return indices
 
 
-def main(argv):
-  del argv
+def run_from_flags(**overrides) -> None:
+  """Run the study that --config names (its fields overridden by `overrides`' non-None values)
+  into --workdir: every point is checked before the workdir is touched; finished groups are
+  skipped, an interrupted one resumes."""
   jax.config.update("jax_num_cpu_devices", FLAGS.cpu_devices)  # before the first computation
   config = FLAGS.config
+  config.update({field: value for field, value in overrides.items() if value is not None})
   filename = config_flags.get_config_filename(FLAGS["config"])
   experiment, points, published, title = load_study(config, filename)
   resolved, groups = study.plan(config, points, config.seeds, experiment.sweepable)
-  for point in resolved:  # every point and flag is checked before the workdir is touched
+  for point in resolved:
     experiment.validate(point.config)
   only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))
   workdir = Workdir(FLAGS.workdir)
@@ -120,8 +130,13 @@ def main(argv):
   results = study.run_study(experiment, config, points, workdir=workdir, title=title,
                             published=published, mesh=study.sweep_mesh(), only_groups=only)
   logging.info("sweep: this process took %.0f s (wall)", time.perf_counter() - start)
-  if results is not None:
+  if results is not None and sharding.is_writer():
     plot.plot_curves(plot.read_curves(workdir.path / "metrics.jsonl"), workdir.path / "curves.png")
+
+
+def main(argv):
+  del argv
+  run_from_flags()
 
 
 if __name__ == "__main__":

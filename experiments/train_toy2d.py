@@ -249,8 +249,9 @@ def main(argv):
   mixture = dataset(config)
   _, metrics, samples = train(config, workdir, on_state=sample_figures(config, workdir, mixture))
   workdir.save_samples(samples)
-  plot_samples(workdir.path / "samples.png", mixture, samples,
-               f"{config.dataset}, {config.divergence}: {metrics['modes']} modes")
+  if sharding.is_writer():
+    plot_samples(workdir.path / "samples.png", mixture, samples,
+                 f"{config.dataset}, {config.divergence}: {metrics['modes']} modes")
   workdir.write_results({"divergence": config.divergence, "dataset": config.dataset,
                          "steps": config.steps, "num_modes": mixture.num_components, **metrics},
                         results_table(config, metrics, mixture.num_components))
@@ -264,8 +265,10 @@ def sample_figures(config, workdir: Workdir, mixture: GaussianMixture):
 
   def draw(state):
     step = int(state.step)
-    if step % config.sample_figure_every == 0:
+    if step % config.sample_figure_every == 0:  # every process samples (the state spans them all)
       samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), config.eval_samples))
+      if not sharding.is_writer():
+        return
       (workdir.path / "samples").mkdir(exist_ok=True)
       plot_samples(workdir.path / "samples" / f"step_{step:07d}.png", mixture, samples,
                    f"{config.dataset}, {config.divergence}, step {step}")

@@ -17,29 +17,27 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from gdiv.sharding import is_key, to_host
+
 
 class CheckpointError(RuntimeError):
   """No checkpoint in a directory could be restored into the expected state."""
 
 
-def _is_key(x) -> bool:
-  return jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key)
-
-
 def _to_arrays(state):
   """Typed PRNG keys become their raw uint32 data (orbax stores plain arrays)."""
-  return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, state)
+  return jax.tree.map(lambda x: jax.random.key_data(x) if is_key(x) else x, state)
 
 
 def _from_arrays(restored, template):
   """The inverse of `_to_arrays`, guided by where `template` holds keys."""
-  return jax.tree.map(lambda r, t: jax.random.wrap_key_data(r) if _is_key(t) else r,
+  return jax.tree.map(lambda r, t: jax.random.wrap_key_data(r) if is_key(t) else r,
                       restored, template)
 
 
 def step_of(state) -> int:
   """`state.step`: a TrainState's, or the first run's of a sweep (runs share their step)."""
-  return int(np.ravel(jax.device_get(state.step))[0])
+  return int(np.ravel(to_host(state.step))[0])
 
 
 class Checkpointer:

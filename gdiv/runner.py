@@ -77,6 +77,8 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     sharding.check_divisible(example_batch.shape[0], mesh)
     sample_batch = sharding.shard_batches(sample_batch, mesh)
   state = trainer.init(jax.random.key(seed), example_batch)
+  if mesh is not None:  # before a restore, which then lays the saved arrays out the same way
+    state = sharding.replicate(state, mesh)
   checkpointer = None
   if workdir is not None:
     checkpointer = Checkpointer(workdir.checkpoint_dir(name), keep=keep_checkpoints)
@@ -86,8 +88,6 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
       logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
     else:
       checkpointer.save(state)  # the initial state: a run always has a good checkpoint to go back to
-  if mesh is not None:
-    state = sharding.replicate(state, mesh)
   if int(state.step) > steps:
     raise ValueError(f"The checkpoint in {checkpointer.directory} is at step {int(state.step)}, past "
                      f"steps={steps}: train to that step or beyond, or use another workdir.")
@@ -162,6 +162,8 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
   """
   check_schedule(steps, log_every, checkpoint_every)
   state = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, log_every).init)(keys, hparams)
+  if mesh is not None:  # before a restore, which then lays the saved arrays out the same way
+    state, hparams = sweeps.place(state, hparams, mesh)
   if checkpointer is not None:
     restored = checkpointer.restore_latest(state)
     if restored is None:
@@ -170,8 +172,6 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
       state = restored
       if on_resume is not None:
         on_resume(step_of(state))
-  if mesh is not None:
-    state, hparams = sweeps.place(state, hparams, mesh)
   loops: dict[int, Callable] = {}
   while (step0 := step_of(state)) < steps:
     n = chunk_length(step0, steps, log_every)
@@ -179,7 +179,7 @@ def run_sweep(build: Callable[..., training.Trainer], sample_batch: Callable[[ja
       loops[n] = jax.jit(sweeps.make_sweep(build, sample_batch, example_batch, n, in_turn=in_turn,
                                            mesh=mesh).run)
     state, metrics = loops[n](state, hparams)
-    metrics, diverged_at = jax.device_get((metrics, state.diverged_at))
+    metrics, diverged_at = sharding.to_host((metrics, state.diverged_at))
     step = step0 + n
     if on_chunk is not None:
       on_chunk(step, n, metrics, diverged_at)

@@ -3,8 +3,14 @@
 Parameters and optimizer states are replicated; every step's batch is
 constrained to be sharded along its first axis, and XLA's SPMD partitioner
 inserts the gradient all-reduce. The step and the loop do not change: only
-where arrays live does. On several hosts, call `jax.distributed.initialize()`
-first (see README); `make_mesh` then spans every process's devices.
+where arrays live does.
+
+Several processes (hosts): `initialize_processes` joins them through
+jax.distributed before any computation; `make_mesh` then spans every
+process's devices, every process runs the same program on the same
+host-side values, and `replicate` / `split_leading_axis` build global arrays
+from them (each process fills its own devices' shards), so the run is the
+one-process run, bit for bit up to the reductions' order.
 """
 
 from __future__ import annotations
@@ -12,9 +18,24 @@ from __future__ import annotations
 from typing import Callable
 
 import jax
+import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 DATA_AXIS = "data"
+
+
+def initialize_processes(coordinator_address: str | None = None, num_processes: int | None = None,
+                         process_id: int | None = None) -> None:
+  """Join a multi-process run (jax.distributed.initialize): before any computation, in every
+  process. Arguments left None are read from the cluster's environment (SLURM, Open MPI,
+  Cloud TPU, ...); CPU devices exchange data through gloo."""
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  jax.distributed.initialize(coordinator_address, num_processes, process_id)
+
+
+def is_writer() -> bool:
+  """Whether this process writes files: process 0 of a multi-process run (the only one else)."""
+  return jax.process_index() == 0
 
 
 def make_mesh(num_devices: int | None = None, axis_name: str = DATA_AXIS) -> Mesh:
@@ -38,9 +59,39 @@ def check_divisible(size: int, mesh: Mesh, what: str = "batch") -> None:
                      f"use a {what} size divisible by {devices}.")
 
 
+def is_key(x) -> bool:
+  """Whether x is an array of typed PRNG keys (jax.random.key)."""
+  return jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key)
+
+
+def place(tree, sharding: NamedSharding):
+  """Every array of `tree` (the same values in every process) as one global array laid out by
+  `sharding`; each process fills the shards of its own devices."""
+  def put(x):
+    if is_key(x):
+      return jax.random.wrap_key_data(put(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    host = np.asarray(x)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+  return jax.tree.map(put, tree)
+
+
+def to_host(tree):
+  """Every array of `tree` whole on the host, in every process (device_get; across processes an
+  all-gather, so every process must call it)."""
+  if jax.process_count() == 1:
+    return jax.device_get(tree)
+  from jax.experimental import multihost_utils
+
+  def get(x):
+    if is_key(x):
+      return jax.random.wrap_key_data(get(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    return multihost_utils.process_allgather(x, tiled=True)
+  return jax.tree.map(get, tree)
+
+
 def replicate(tree, mesh: Mesh):
-  """Place every array of `tree` on all devices of the mesh."""
-  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+  """Place every array of `tree` on all devices of the mesh (of every process)."""
+  return place(tree, NamedSharding(mesh, PartitionSpec()))
 
 
 def shard_batches(sample_batch: Callable[[jax.Array], jax.Array], mesh: Mesh) -> Callable:
@@ -53,4 +104,4 @@ def split_leading_axis(tree, mesh: Mesh, what: str = "leading axis"):
   """Place every array of `tree` split along its first axis over the mesh's one axis."""
   for leaf in jax.tree.leaves(tree):
     check_divisible(leaf.shape[0], mesh, what)
-  return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(*mesh.axis_names)))
+  return place(tree, NamedSharding(mesh, PartitionSpec(*mesh.axis_names)))

@@ -213,7 +213,7 @@ def train_group(experiment: Experiment, group: Group, *, workdir: Workdir, progr
                                                             f"{group.name} resumed", False),
                     in_turn=experiment.runs_in_turn is not None and experiment.runs_in_turn(base))
   checkpointer.close()
-  state = jax.device_get(state)
+  state = sharding.to_host(state)  # every process evaluates every run; process 0 writes
   results, trainers = [], {}
   for r, (point, seed) in enumerate(group.runs):
     diverged_at = int(state.diverged_at[r])
@@ -326,7 +326,7 @@ def run_study(experiment: Experiment, base: ml_collections.ConfigDict, points: S
   if experiment.report is not None:
     table += experiment.report(resolved, rows)
   workdir.write_results(results, table)
-  if experiment.figure is not None:
+  if experiment.figure is not None and sharding.is_writer():
     experiment.figure(workdir.path / "samples.png", resolved, rows)
   return results
 

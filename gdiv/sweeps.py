@@ -81,8 +81,9 @@ def make_sweep(build: Callable[..., Trainer], sample_batch: Callable[[jax.Array]
   """`init` and `steps_per_call`-step loop of the trainers `build(**hparams)`, over R runs.
 
   The runs are vectorised (vmap), or with in_turn=True trained one after another
-  (lax.map): vmapping a convolution's kernel makes it a grouped convolution,
-  which XLA's CPU backend runs several times slower than R separate ones. With
+  (lax.map): vmapping a lax convolution's kernel makes it a grouped convolution,
+  which XLA's CPU backend runs several times slower than R separate ones (small
+  convolutions run as matmuls, gdiv.models.convolution, and vmap well). With
   a mesh each device trains its own share of the runs (shard_map).
   """
   def init(key, hparams):

@@ -24,6 +24,14 @@ point is the divergence minimiser); "non_saturating" maximises E_Q[g_f(V(x))]
 (f-GAN Sec. 3.2; stronger early gradients, but a different fixed point for
 some divergences, reverse KL among them).
 
+Negative data augmentation (Sinha et al. 2021): `negatives(key, real)` maps a
+data batch to data known to be wrong (gdiv.data.nda); the critic's fake side
+becomes the mixture λQ + (1 - λ)·NDA(P), λ = `model_share`, i.e. its loss is
+λ·L(real, Q) + (1 - λ)·L(real, NDA(real)) for a loss linear in the fakes,
+each with its gradient penalty (WGAN-GP's interpolates then join real data to
+both kinds of fakes: a critic left unconstrained between P and NDA(P) grows
+without bound). The model's loss is unchanged.
+
 Model state: a module's Flax collections other than "params" (batch-norm
 running statistics, a spectral norm's u vector) ride in the TrainState beside
 its parameters. Every forward pass in `step` runs in training mode and hands
@@ -158,13 +166,30 @@ def _check_penalties(divergence: Divergence, gp_weight, r1_penalty) -> None:
       raise ValueError(f"Penalty weights must be ≥ 0; got {name}={weight}.")
 
 
+def _check_negatives(divergence: Divergence, negatives, model_share) -> None:
+  if negatives is None:
+    return
+  if not divergence.needs_critic:
+    raise ValueError(f"Negative data augmentation adds fakes for a critic; {divergence.name!r} has "
+                     "none: use a critic-based divergence or negatives=None.")
+  if not getattr(divergence, "critic_loss_is_linear_in_fakes", False):
+    raise ValueError(f"Negative data augmentation mixes two fake sides by weighting the critic loss, "
+                     f"which needs a loss linear in the fakes; the critic loss of {divergence.name!r} is "
+                     "not. Use an f-divergence, hinge, least_squares or wasserstein_gp.")
+  if not isinstance(model_share, jax.core.Tracer) and not 0 < model_share <= 1:
+    raise ValueError(f"model_share (λ, the model's share of the critic's fakes) must be in (0, 1]; "
+                     f"got {model_share}.")
+
+
 def make_trainer(model: Model, divergence: str | Divergence, *,
                  model_optimizer: optax.GradientTransformation,
                  critic: nn.Module | None = None,
                  critic_optimizer: optax.GradientTransformation | None = None,
                  n_critic: int = 1, scheme: str = "alternating",
                  generator_loss: str = "saddle", gradient_penalty: float | None = None,
-                 r1_penalty: float = 0.0) -> Trainer:
+                 r1_penalty: float = 0.0,
+                 negatives: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
+                 model_share: float = 0.25) -> Trainer:
   """Build `init` and the one `step` for this model, divergence and critic.
 
   Args:
@@ -179,6 +204,10 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       (Gulrajani et al. 2017); None takes the divergence's own (10 for
       wasserstein_gp, 0 otherwise).
     r1_penalty: weight γ of (γ/2)·E_P[‖∇V(x)‖²] (Mescheder et al. 2018).
+    negatives: negatives(key, real batch) -> a batch of negative data
+      (gdiv.data.nda); None for none.
+    model_share: λ, the model's share of the critic's fake side when
+      `negatives` is set (0.25 as Sinha et al.).
   Penalty weights, learning rates and α may be traced scalars: gdiv.sweeps
   vmaps runs over them.
   The model draws as many samples per update as the batch has data points.
@@ -189,6 +218,7 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
   _check_options(divergence, n_critic, scheme, generator_loss, critic_optimizer)
   gp_weight = divergence.gradient_penalty if gradient_penalty is None else gradient_penalty
   _check_penalties(divergence, gp_weight, r1_penalty)
+  _check_negatives(divergence, negatives, model_share)
   model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
                    else divergence.non_saturating_model_loss)
 
@@ -247,9 +277,18 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     """(loss, states): the critic's loss and the states after its passes (training mode)."""
     ev, (model_state, critic_state) = evaluate(model_params, critic_params, states, batch, key,
                                                train=True)  # same key, same samples as the model's
-    penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, ev.fake,
-                                           jax.random.fold_in(key, 1))
-    return divergence.critic_loss(ev) + penalty, (model_state, critic_state)
+    penalty_key = jax.random.fold_in(key, 1)
+    penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, ev.fake, penalty_key)
+    loss = divergence.critic_loss(ev) + penalty
+    if negatives is not None:  # the loss against the mixture of fakes, penalties included
+      negative = negatives(jax.random.fold_in(key, 3), ev.real)
+      critic_negative, critic_state = apply_with_state(critic, critic_params, critic_state, negative,
+                                                       train=True)
+      negative_penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, negative,
+                                                      penalty_key)
+      loss = model_share * loss + (1 - model_share) * (divergence.critic_loss(
+          ev._replace(fake=negative, critic_fake=critic_negative)) + negative_penalty)
+    return loss, (model_state, critic_state)
 
   def model_loss(model_params, critic_params, states, batch, key):
     """(loss, (estimate, states)): the model's loss, the estimate, the states after its passes."""

@@ -7,6 +7,9 @@
   samples.npz    model samples under key `x` (public)
   tensorboard/   the metrics again, as TensorBoard event files (tensorboardX, no TensorFlow)
   checkpoints/   orbax checkpoints (gdiv.checkpoints)
+
+In a multi-process run only process 0 writes these files (checkpoints are
+orbax's, written by all processes together).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import pathlib
 from typing import Any
 
 import numpy as np
+
+from gdiv.sharding import is_writer
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,6 +106,8 @@ class Workdir:
 
   def log_scalars(self, step: int, scalars: dict, prefix: str = "") -> None:
     """Scalars to TensorBoard under `prefix/` (opened on first use)."""
+    if not is_writer():
+      return
     if self._tensorboard is None:
       self.path.mkdir(parents=True, exist_ok=True)
       from tensorboardX import SummaryWriter
@@ -117,14 +124,19 @@ class Workdir:
     self.write_bytes(name, text.encode())
 
   def write_bytes(self, name: str, data: bytes) -> None:
-    """Write `name` atomically, as write_text."""
+    """Write `name` atomically, as write_text (the temporary file is this process's own, so
+    processes sharing the workdir, e.g. a sweep split by --groups, never collide)."""
+    if not is_writer():
+      return
     path = self.path / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
 
   def log_metrics(self, record: dict) -> None:
+    if not is_writer():
+      return
     self.path.mkdir(parents=True, exist_ok=True)
     with self._metrics.open("a") as f:
       f.write(json.dumps(_jsonable(record)) + "\n")
@@ -133,6 +145,8 @@ class Workdir:
     """results.json and results.md; prints the table and what the directory now holds."""
     self.write_json("results.json", results)
     self.write_text("results.md", table)
+    if not is_writer():
+      return
     print(table)
     print(f"Wrote {self.path}/: {', '.join(sorted(p.name for p in self.path.iterdir()))}")
 

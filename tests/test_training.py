@@ -117,3 +117,31 @@ def test_benchmark_reports_positive_rates_and_flops_from_the_compiled_step():
   assert row["steps_per_sec"] > 0 and row["flops_per_step"] > 1e6 and row["compile_s"] > 0
   assert row["gflops"] == row["flops_per_step"] * row["steps_per_sec"] / 1e9
   assert row["peak_memory_mb"] > 0 and row["vmapped_seeds_speedup"] > 0
+
+
+def test_negative_data_joins_the_fakes_at_the_optimal_critic():
+  """P = Q = N(0, 1) (model frozen), negatives x + 3, so NDA(P) = N(3, 1): the GAN critic's optimum
+  against the fake mixture M = λQ + (1 - λ)·NDA(P) is V*(x) = log p(x)/m(x) =
+  -log(λ + (1 - λ)·exp(3x - 4.5)), which is log(1/λ) where the negatives are absent and 0 without them."""
+  share = 0.25
+  trainer = training.make_trainer(
+      Gaussian(dim=1), "gan", model_optimizer=optax.sgd(0.0), critic=MLPCritic((32, 32)),
+      critic_optimizer=optax.adam(3e-3), negatives=lambda key, x: x + 3.0, model_share=share)
+  state = trainer.init(jax.random.key(0), jnp.zeros((1, 1)))
+  run = jax.jit(training.make_train_loop(trainer.step, lambda k: jax.random.normal(k, (2048, 1)), 1500))
+  state, _ = run(state)
+  grid = np.linspace(-1.0, 2.5, 15)[:, None]
+  critic = MLPCritic((32, 32)).apply(state.critic_params, jnp.asarray(grid, jnp.float32))
+  expected = -np.log(share + (1 - share) * np.exp(3 * grid[:, 0] - 4.5))
+  np.testing.assert_allclose(np.asarray(critic), expected, atol=0.15)
+
+
+@pytest.mark.parametrize("divergence, kwargs, message", [
+    ("mle", dict(), "'mle' has none"),
+    ("relativistic", dict(critic=MLPCritic(), critic_optimizer=optax.sgd(0.1)), "critic loss of 'relativistic' is not"),
+    ("js", dict(critic=MLPCritic(), critic_optimizer=optax.sgd(0.1), model_share=0.0), r"must be in \(0, 1\]"),
+])
+def test_bad_negative_data_options_are_clear_errors(divergence, kwargs, message):
+  with pytest.raises(ValueError, match=message):
+    training.make_trainer(Gaussian(dim=1), divergence, model_optimizer=optax.sgd(0.1),
+                          negatives=lambda key, x: -x, **kwargs)

@@ -141,3 +141,9 @@ def logit_transform(y: jax.Array, alpha: float) -> tuple[jax.Array, jax.Array]:
   z = jnp.log(s) - jnp.log1p(-s)
   log_det = jnp.sum(jnp.log1p(-2 * alpha) - jnp.log(s) - jnp.log1p(-s), axis=-1)
   return z, log_det
+
+
+def inverse_logit_transform(z: jax.Array, alpha: float) -> jax.Array:
+  """y = (sigmoid(z) - α)/(1 - 2α): `logit_transform`'s z back to [0, 1]^D (outside it for z
+  beyond the transform's range)."""
+  return (jax.nn.sigmoid(z) - alpha) / (1 - 2 * alpha)

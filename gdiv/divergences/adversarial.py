@@ -14,6 +14,7 @@ samples (v_f); the critic minimises `critic`, the model minimises `model`.
       critic E_P[softplus(-D̃_r)] + E_Q[softplus(D̃_f)],
       model  E_Q[softplus(-D̃_f)] + E_P[softplus(D̃_r)].
 For hinge, least_squares and relativistic the estimate is minus the critic loss.
+Relativistic's critic loss is not linear in the fakes (E[v_f] sits inside a softplus).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class CriticObjective:
   estimate_fn: LossFn
   estimate_name: str = "critic_objective"
   gradient_penalty: float = 0.0
+  critic_loss_is_linear_in_fakes: bool = True
 
   needs_critic = True
   needs_log_prob = False
@@ -90,6 +92,6 @@ def _relativistic(v_r, v_f):
 
 RELATIVISTIC = CriticObjective(
     name="relativistic", critic=_relativistic, model=lambda v_r, v_f: _relativistic(v_f, v_r),
-    estimate_fn=lambda v_r, v_f: -_relativistic(v_r, v_f))
+    estimate_fn=lambda v_r, v_f: -_relativistic(v_r, v_f), critic_loss_is_linear_in_fakes=False)
 
 ADVERSARIAL = (WASSERSTEIN_GP, HINGE, LEAST_SQUARES, RELATIVISTIC)

@@ -43,6 +43,10 @@ class Divergence(Protocol):
     estimate_name: what `estimate` returns, for logs and tables.
     gradient_penalty: the critic gradient-penalty weight the objective's paper
       uses (WGAN-GP: 10); the step applies it unless told otherwise.
+    critic_loss_is_linear_in_fakes: (critic-based) the critic loss is an
+      expectation over the fake batch plus a term of the real one, so the loss
+      against a mixture λQ + (1 - λ)N of fake distributions is λ·loss(Q) +
+      (1 - λ)·loss(N): negative data augmentation relies on it.
   """
 
   name: str
@@ -51,6 +55,7 @@ class Divergence(Protocol):
   needs_sample_gradients: bool
   estimate_name: str
   gradient_penalty: float
+  critic_loss_is_linear_in_fakes: bool
 
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     """Scalar the critic minimises."""
@@ -68,6 +73,7 @@ class CriticFreeObjective:
   name: str
   needs_critic = False
   gradient_penalty = 0.0
+  critic_loss_is_linear_in_fakes = False
 
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     raise TypeError(f"{self.name!r} has no critic")

@@ -60,6 +60,7 @@ class FDivergence:
   needs_sample_gradients = True
   estimate_name = "variational_bound"
   gradient_penalty = 0.0
+  critic_loss_is_linear_in_fakes = True
 
   def variational_bound(self, v_real: jax.Array, v_fake: jax.Array) -> jax.Array:
     """F = E_P[g_f(V)] - E_Q[f*(g_f(V))], a lower bound on D_f(P||Q)."""

@@ -58,6 +58,10 @@ class Hybrid:
   def gradient_penalty(self) -> float:
     return self.adversarial.gradient_penalty
 
+  @property
+  def critic_loss_is_linear_in_fakes(self) -> bool:
+    return self.adversarial.critic_loss_is_linear_in_fakes
+
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     return self.adversarial.critic_loss(ev)
 

@@ -14,8 +14,6 @@ from typing import Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.optimize
-import scipy.stats
 
 from gdiv.data import GaussianMixture
 from gdiv.divergences import FDivergence
@@ -142,6 +140,8 @@ def _nelder_mead(objective: Callable[[jax.Array], jax.Array], starts: Sequence[n
     value = float(objective(jnp.asarray(theta)))
     return value if math.isfinite(value) else 1e30
 
+  import scipy.optimize  # here, not at import: every entry point loads this module, few call it
+
   fits = [scipy.optimize.minimize(safe_objective, np.asarray(s, np.float64), method="Nelder-Mead",
                                   options=_NELDER_MEAD) for s in starts]
   return min(fits, key=lambda r: r.fun)
@@ -239,6 +239,9 @@ def median_heuristic_bandwidths(p: GaussianMixture, q: GaussianMixture,
     d2 = np.sum((a.means[:, None, :] - b.means[None, :, :]) ** 2, -1)
     pairs.append(np.stack([np.outer(a.weights, b.weights) * share / total, s2, d2 / s2]).reshape(3, -1))
   weights, scales, centralities = np.concatenate(pairs, axis=1)
+  import scipy.optimize  # here, not at import (see _nelder_mead)
+  import scipy.stats
+
   cdf = lambda r: weights @ scipy.stats.ncx2.cdf(r**2 / scales, p.dim, centralities) - 0.5
   hi = float(np.sqrt(np.max(scales * (centralities + p.dim)))) * 10
   return scipy.optimize.brentq(cdf, 0.0, hi, xtol=1e-12) * np.asarray(BANDWIDTH_MULTIPLIERS)

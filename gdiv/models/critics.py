@@ -21,6 +21,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gdiv.models import convolution
 from gdiv.models.mlp import activation_fn, kernel_init, maxout
 
 
@@ -54,18 +55,18 @@ class NormalisedDense(nn.Module):
 
 
 class NormalisedConv(nn.Module):
-  """3×3 'SAME' convolution, NHWC: the critics' convolution, which they may spectrally normalise."""
+  """3×3 'SAME' convolution, NHWC: the critics' convolution, which they may spectrally normalise;
+  `matmul` as gdiv.models.convolution.conv."""
 
   features: int
   strides: int = 1
+  matmul: bool | None = None
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", nn.linear.default_kernel_init, (3, 3, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
-    y = jax.lax.conv_general_dilated(x, kernel, (self.strides, self.strides), "SAME",
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    return y + bias
+    return convolution.conv(x, kernel, (self.strides, self.strides), self.matmul) + bias
 
 
 class MLPCritic(nn.Module):
@@ -98,13 +99,15 @@ class ConvCritic(nn.Module):
   """DCGAN-style critic for flattened single-channel images (batch, H·W).
 
   Two stride-2 3×3 convolutions (32, 64 channels, leaky ReLU) and a linear
-  read-out; packing stacks m images as channels.
+  read-out; packing stacks m images as channels. `matmul`: how the
+  convolutions run (gdiv.models.convolution; None decides by size).
   """
 
   image_shape: tuple[int, int] = (8, 8)
   channels: Sequence[int] = (32, 64)
   spectral_norm: bool = False
   pack: int = 1
+  matmul: bool | None = None
 
   @nn.compact
   def __call__(self, x, train: bool = False):
@@ -114,5 +117,5 @@ class ConvCritic(nn.Module):
                        f"(batch, {height * width}); got {tuple(x.shape)}.")
     x = pack(x.reshape(x.shape[0], height, width, 1), self.pack)
     for channels in self.channels:
-      x = nn.leaky_relu(normalised(NormalisedConv(channels, 2), self.spectral_norm, train)(x), 0.2)
+      x = nn.leaky_relu(normalised(NormalisedConv(channels, 2, self.matmul), self.spectral_norm, train)(x), 0.2)
     return normalised(NormalisedDense(1), self.spectral_norm, train)(x.reshape(x.shape[0], -1))[..., 0]
