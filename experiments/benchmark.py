@@ -190,7 +190,9 @@ def benchmark(name: str, steps_per_call: int, calls: int, seeds: int) -> dict:
 
 def results_table(rows: dict, matmul: float, device: str) -> str:
   torch_cols = any("torch_eager_steps_per_sec" in r for r in rows.values())
-  head = "| config | steps/s | GFLOP/s | of matmul | compile (s) | memory (MB) | 8 seeds vmapped vs sequential |"
+  seeds = next(iter(rows.values()))["vmapped_seeds"]
+  head = (f"| config | steps/s | GFLOP/s | of matmul | compile (s) | memory (MB) | {seeds} seeds vmapped vs "
+          "sequential |")
   sep = "|---|---|---|---|---|---|---|"
   if torch_cols:
     head += " torch eager steps/s | ratio | torch.compile steps/s | ratio |"
