@@ -1,7 +1,7 @@
 r"""Negative data augmentation (Sinha et al., ICLR 2021): a GAN on images, without NDA and with each transform.
 
   python -m experiments.nda --workdir=runs/nda
-  python -m experiments.nda --dataset=mnist --mnist_path=PATH --seeds=3 --workdir=runs/nda_mnist
+  python -m experiments.nda --seeds=5 --workdir=runs/nda_5_seeds
   python -m experiments.nda --config=experiments/configs/nda_flow.py --workdir=runs/nda_flow
 
 The first two run the study configs/nda.py describes (a DCGAN-style conv GAN
@@ -34,6 +34,10 @@ from gdiv.runner import check_schedule
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field, before anything is built or compiled."""
+  if config.dataset == "mnist":
+    raise ValueError("config.dataset='mnist': a GAN's only scores here are the digits classifier's "
+                     "(Fréchet distance, precision / recall), which read 8×8 digits only; use "
+                     "dataset=digits (or the flow, configs/nda_flow.py, which also reports NLL).")
   flow_gan.validate_images(config)
   if not divergences.get(config.adv_divergence).needs_critic:
     raise ValueError(f"config.adv_divergence={config.adv_divergence!r} has no critic; a GAN needs one "

@@ -3,10 +3,12 @@
 import math
 
 import jax
+import pytest
 import numpy as np
 
 from experiments import flow_gan
 from experiments.configs.flow_gan import get_config
+from experiments.configs.nda import get_config as nda_config
 from gdiv import study
 from gdiv.data import GaussianMixture, dequantise
 from gdiv.workdir import Workdir
@@ -44,3 +46,14 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
     direct = -float(np.mean(mixture.log_prob(y_test))) + 64 * math.log(17)
   assert abs(baseline["test_nll_nats"] - direct) < 1e-3 * abs(direct)
   assert baseline["sigma"] in flow_gan.MEMORISER_SIGMAS.astype(np.float32)
+
+
+def test_images_other_than_the_digits_get_no_sample_scores_and_nda_refuses_them():
+  from experiments import nda
+  from gdiv.data import ImageData, Split
+  split = Split(np.zeros((3, 28 * 28), np.float32), np.zeros(3, np.int64))
+  assert flow_gan.sample_scores(np.zeros((3, 28 * 28)), ImageData(split, split, split, (28, 28), 256)) == {}
+  config = nda_config()
+  config.update({"dataset": "mnist", "mnist_path": "unused.npz"})
+  with pytest.raises(ValueError, match="digits classifier"):
+    nda.validate(config)
