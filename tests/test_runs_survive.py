@@ -139,7 +139,7 @@ def _final_state(workdir, steps):
 
 
 def test_run_killed_mid_way_resumes_to_the_same_parameters(tmp_path):
-  steps = 6000
+  steps = 3000  # the kill lands after the step-1000 checkpoint, 10 checkpoints before the end
   args = [f"--config.steps={steps}"]
   straight = subprocess.run(TOY + args + [f"--workdir={tmp_path / 'straight'}"], cwd=REPO,
                             capture_output=True, text=True, timeout=300)
