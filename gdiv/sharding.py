@@ -64,15 +64,22 @@ def is_key(x) -> bool:
   return jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key)
 
 
+def through_key_data(fn: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Array], jax.Array]:
+  """fn for any array: a typed key array goes through its raw uint32 data and is wrapped again."""
+  def apply(x):
+    if is_key(x):
+      return jax.random.wrap_key_data(fn(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    return fn(x)
+  return apply
+
+
 def place(tree, sharding: NamedSharding):
   """Every array of `tree` (the same values in every process) as one global array laid out by
   `sharding`; each process fills the shards of its own devices."""
   def put(x):
-    if is_key(x):
-      return jax.random.wrap_key_data(put(jax.random.key_data(x)), impl=jax.random.key_impl(x))
     host = np.asarray(x)
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
-  return jax.tree.map(put, tree)
+  return jax.tree.map(through_key_data(put), tree)
 
 
 def to_host(tree):
@@ -82,11 +89,7 @@ def to_host(tree):
     return jax.device_get(tree)
   from jax.experimental import multihost_utils
 
-  def get(x):
-    if is_key(x):
-      return jax.random.wrap_key_data(get(jax.random.key_data(x)), impl=jax.random.key_impl(x))
-    return multihost_utils.process_allgather(x, tiled=True)
-  return jax.tree.map(get, tree)
+  return jax.tree.map(through_key_data(lambda x: multihost_utils.process_allgather(x, tiled=True)), tree)
 
 
 def replicate(tree, mesh: Mesh):
