@@ -1,5 +1,12 @@
-"""Properties every registered f-divergence must have (f-GAN conventions)."""
+"""Properties every registered divergence must have (f-GAN conventions for the f-family).
 
+The properties themselves live in gdiv.divergences.checks, where the public
+`divergences.check` runs them on a user's divergence too; each test below runs
+one of them on every registered divergence, and the mutants show that each
+property catches the mistake it is there for.
+"""
+
+import dataclasses
 import math
 
 import jax
@@ -9,20 +16,9 @@ import pytest
 
 from conftest import f_divergence_names
 from gdiv import divergences
+from gdiv.divergences import checks
 
 NAMES = f_divergence_names()
-
-
-def _u_grid(div, lo=1e-2, hi=20.0, num=400):
-  """Points of f's domain: positive ratios, plus negative ones where f is defined on ℝ."""
-  u = np.geomspace(lo, hi, num)
-  if div.f_domain[0] < 0:
-    u = np.concatenate([-u[::-1] + 1e-3, u])  # crosses 0 and 1 without hitting either exactly
-  return np.sort(u)
-
-
-def _f_prime(div):
-  return jax.vmap(jax.grad(div.f))
 
 
 def test_every_f_divergence_of_the_reference_table_is_registered():
@@ -33,72 +29,92 @@ def test_every_f_divergence_of_the_reference_table_is_registered():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_f_is_convex_and_f_of_one_is_zero(name, float64):
-  div = divergences.get(name)
-  u = _u_grid(div)
-  f = np.asarray(div.f(jnp.asarray(u)))
-  slopes = np.diff(f) / np.diff(u)
-  assert np.all(np.diff(slopes) >= -1e-8 * (1 + np.abs(slopes[1:]))), "slopes of f must not decrease"
+def test_f_of_one_is_zero_except_gan(name, float64):
   expected = -math.log(4.0) if name == "gan" else 0.0  # D_GAN = 2·JSD - log 4
-  np.testing.assert_allclose(float(div.f(jnp.asarray(1.0))), expected, atol=1e-12)
+  np.testing.assert_allclose(float(divergences.get(name).f(jnp.asarray(1.0))), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", divergences.names())
+def test_every_divergence_follows_the_protocol_with_finite_jit_and_vmap_clean_losses(name):
+  for prop in checks.PROTOCOL_PROPERTIES:
+    prop(divergences.get(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_fenchel_young_inequality_with_equality_at_the_derivative(name, float64):
-  div = divergences.get(name)
-  u = jnp.asarray(_u_grid(div, num=120))
-  t = div.activation(jnp.linspace(-4.0, 4.0, 81))  # points of dom f*
-  gap = div.f(u)[:, None] + div.conjugate(t)[None, :] - u[:, None] * t[None, :]
-  assert float(jnp.min(gap)) >= -1e-9
-  t_star = _f_prime(div)(u)  # f'(u), by autodiff of f alone
-  equality_gap = div.f(u) + div.conjugate(t_star) - u * t_star
-  np.testing.assert_allclose(np.asarray(equality_gap), 0.0, atol=1e-9 * (1 + float(jnp.max(jnp.abs(u * t_star)))))
+def test_f_is_convex(name):
+  checks.convex_f(divergences.get(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_conjugate_equals_numerical_sup_over_u(name, float64):
-  div = divergences.get(name)
-  positive = np.concatenate([np.geomspace(1e-8, 1e6, 200_001), [1.0]])  # 1: the kink of |u - 1|
-  u = positive if div.f_domain[0] >= 0 else np.concatenate([-positive[::-1], [0.0], positive])
-  u = jnp.asarray(u)
-  f_u = div.f(u)
-  t = div.activation(jnp.linspace(-3.0, 3.0, 13))
-  numerical = jax.vmap(lambda s: jnp.max(u * s - f_u))(t)
-  np.testing.assert_allclose(np.asarray(div.conjugate(t)), np.asarray(numerical), rtol=1e-4, atol=1e-5)
+def test_conjugate_equals_numerical_sup_over_u(name):
+  checks.conjugate_is_sup(divergences.get(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_activation_lands_in_domain_of_conjugate(name, float64):
-  div = divergences.get(name)
-  v = jnp.linspace(-30.0, 30.0, 601)
-  # conjugate is +inf outside dom f*, so a finite value means g_f(v) ∈ dom f*.
-  assert bool(jnp.all(jnp.isfinite(div.conjugate(div.activation(v)))))
+def test_fenchel_young_inequality_with_equality_at_the_derivative(name):
+  checks.fenchel_young(divergences.get(name))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_activation_lands_in_domain_of_conjugate(name):
+  checks.activation_in_domain(divergences.get(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_conjugate_activation_agrees_with_composition(name):
-  div = divergences.get(name)
-  # Beyond |v| ≈ 20 the float64 composition itself loses digits to cancellation
-  # (2 - e^t for js, 1 - t for squared Hellinger); the finiteness test covers |v| ≤ 50.
-  v32 = jnp.linspace(-20.0, 20.0, 801, dtype=jnp.float32)
-  fused = np.asarray(div.conjugate_activation(v32), np.float64)
-  with jax.enable_x64(True):  # reference: the unfused composition, in float64
-    composed = np.asarray(div.conjugate(div.activation(jnp.asarray(np.asarray(v32), jnp.float64))))
-  finite = np.isfinite(composed)
-  assert finite.mean() > 0.5
-  np.testing.assert_allclose(fused[finite], composed[finite], rtol=1e-4, atol=1e-5)
+  checks.fused_matches_composition(divergences.get(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_conjugate_activation_is_finite_with_finite_gradients_in_float32(name):
-  div = divergences.get(name)
-  v = jnp.linspace(-50.0, 50.0, 2001, dtype=jnp.float32)
-  values = div.conjugate_activation(v)
-  grads = jax.vmap(jax.grad(div.conjugate_activation))(v)
-  activation_grads = jax.vmap(jax.grad(div.activation))(v)
-  assert values.dtype == jnp.float32
-  assert bool(jnp.all(jnp.isfinite(values))) and bool(jnp.all(jnp.isfinite(grads)))
-  assert bool(jnp.all(jnp.isfinite(div.activation(v)))) and bool(jnp.all(jnp.isfinite(activation_grads)))
+  checks.fused_is_stable(divergences.get(name))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bound_at_the_optimal_raw_critic_equals_quadrature(name):
+  checks.bound_at_optimal_critic(divergences.get(name))
+
+
+def _mutant(name, **changes):
+  return dataclasses.replace(divergences.get(name), name=f"mutant_{name}", **changes)
+
+
+# Each mutant breaks one property; check must name that property (the originals pass, above).
+MUTANTS = {
+    "reverse KL's f* with the sign of t flipped": (
+        _mutant("reverse_kl", conjugate=lambda t: -1.0 - jnp.log(t)), "conjugate_is_sup"),
+    "reverse KL's f* off by a constant": (
+        _mutant("reverse_kl", conjugate=lambda t: -jnp.log(-t)), "conjugate_is_sup"),
+    "a concave f": (_mutant("reverse_kl", f=jnp.log), "convex_f"),
+    "GAN's f*∘g_f beside JS's f and f*": (
+        _mutant("js", conjugate_activation=jax.nn.softplus), "fused_matches_composition"),
+    "squared Hellinger's f*∘g_f written as the composition": (
+        _mutant("squared_hellinger", conjugate_activation=lambda v: -jnp.expm1(-v) / jnp.exp(-v)),
+        "fused_is_stable"),
+    "a bounded g_f for KL": (
+        _mutant("kl", activation=jnp.tanh, conjugate_activation=lambda v: jnp.exp(jnp.tanh(v) - 1.0)),
+        "bound_at_optimal_critic"),
+    "a model loss left unreduced": (
+        dataclasses.replace(divergences.get("hinge"), name="mutant_hinge", model=lambda v_r, v_f: -v_f),
+        "losses_are_finite"),
+    "a loss that branches in Python on an array": (
+        dataclasses.replace(divergences.get("hinge"), name="mutant_hinge",
+                            model=lambda v_r, v_f: -jnp.mean(v_f) if float(jnp.mean(v_r)) > 0 else 0.0),
+        "jit_and_vmap_clean"),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_check_names_the_property_a_wrong_divergence_breaks(mutant):
+  divergence, prop = MUTANTS[mutant]
+  with pytest.raises(divergences.DivergenceCheckError, match=f"'mutant_\\w+' fails {prop}: .* Fix: "):
+    divergences.check(divergence)
+
+
+def test_check_runs_the_f_properties_on_the_f_family_only():
+  protocol = tuple(p.__name__ for p in checks.PROTOCOL_PROPERTIES)
+  assert divergences.check("kl") == protocol + tuple(p.__name__ for p in checks.F_PROPERTIES)
+  assert divergences.check("wasserstein_gp") == protocol
 
 
 @pytest.mark.parametrize("alpha, twin, scale", [(0.5, "squared_hellinger", 2.0), (2.0, "pearson", 0.5),

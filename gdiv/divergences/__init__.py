@@ -2,10 +2,12 @@
 
   >>> from gdiv import divergences
   >>> divergences.get("js").conjugate_activation(0.0)
+  >>> divergences.check("js")   # the properties every divergence must have (gdiv.divergences.checks)
 """
 
 from gdiv.divergences.adversarial import ADVERSARIAL, WASSERSTEIN_GP, CriticObjective
 from gdiv.divergences.base import Divergence, Evaluations
+from gdiv.divergences.checks import DivergenceCheckError, check
 from gdiv.divergences.f_divergences import F_DIVERGENCES, FDivergence, alpha_divergence
 from gdiv.divergences.lambertw import lambertw, log_lambertw_exp
 from gdiv.divergences.likelihood import MLE, Hybrid, MaximumLikelihood
@@ -21,6 +23,7 @@ for _divergence in (*F_DIVERGENCES, MLE, *ADVERSARIAL, MMD_OBJECTIVE, HYBRID):
 del _divergence
 
 __all__ = [
-    "CriticObjective", "Divergence", "Evaluations", "FDivergence", "Hybrid", "MaximumLikelihood", "alpha_divergence", "get",
+    "CriticObjective", "Divergence", "DivergenceCheckError", "Evaluations", "FDivergence", "Hybrid",
+    "MaximumLikelihood", "alpha_divergence", "check", "get",
     "lambertw", "log_lambertw_exp", "names", "register",
 ]

@@ -2,11 +2,13 @@
 
   >>> from gdiv import models
   >>> flow = models.get("flow")(dim=2)
+  >>> models.check("flow")   # the properties every family must have (gdiv.models.checks)
 """
 
 from __future__ import annotations
 
 from gdiv.models.base import Model, check_data_shape
+from gdiv.models.checks import FamilyCheckError, check_family
 from gdiv.models.conv import ConvGenerator
 from gdiv.models.critics import ConvCritic, MLPCritic
 from gdiv.models.flow import RealNVP
@@ -40,11 +42,21 @@ def names() -> list[str]:
   return sorted(_FAMILIES)
 
 
+def check(family: type[Model] | str, dim: int = 2, **kwargs) -> tuple[str, ...]:
+  """Check every property a model family must have (gdiv.models.checks); returns their names.
+
+  family: a Flax module class following gdiv.models.Model (registered or not), or a
+  registered name; built as family(dim=dim, **kwargs). Raises FamilyCheckError, a
+  ValueError naming the failed property, the inputs and the fix.
+  """
+  return check_family(get(family) if isinstance(family, str) else family, dim, **kwargs)
+
+
 for _name, _family in (("gaussian", Gaussian), ("mixture", MixtureOfGaussians), ("flow", RealNVP),
                        ("made", MADE), ("vae", VAE), ("mlp_generator", MLPGenerator),
                        ("conv_generator", ConvGenerator)):
   register(_name, _family)
 del _name, _family
 
-__all__ = ["ConvCritic", "ConvGenerator", "Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
-           "RealNVP", "VAE", "check_data_shape", "get", "names", "register"]
+__all__ = ["ConvCritic", "ConvGenerator", "FamilyCheckError", "Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
+           "RealNVP", "VAE", "check", "check_data_shape", "get", "names", "register"]
