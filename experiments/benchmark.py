@@ -219,7 +219,7 @@ def main(argv):
   jax.config.update("jax_num_cpu_devices", FLAGS.cpu_devices)  # before the first computation
   workdir = Workdir(FLAGS.workdir)
   device = f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {jax.device_count()} device(s))"
-  workdir.write_json("config.json", {"configs": FLAGS.configs, "steps_per_call": FLAGS.steps_per_call,
+  workdir.write_config({"configs": FLAGS.configs, "steps_per_call": FLAGS.steps_per_call,
                                      "calls": FLAGS.calls, "seeds": FLAGS.seeds,
                                      "cpu_devices": FLAGS.cpu_devices,
                                      "matmul_size": FLAGS.matmul_size, "device": device})

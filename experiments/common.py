@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from absl import app, flags, logging
 
-from gdiv import sharding
+from gdiv import plugins, sharding
 from gdiv.checkpoints import CheckpointError
 from gdiv.workdir import Workdir
 
@@ -100,6 +100,36 @@ def define_process_flags() -> None:
       message="--num_processes and --process_id need --coordinator_address (or --distributed).")
 
 
+def _flag_values(argv: Sequence[str], name: str) -> list[str]:
+  """The values of --NAME=V and --NAME V in argv (before a bare --), read before absl parses it."""
+  values = []
+  for i, arg in enumerate(argv):
+    if arg == "--":
+      break
+    if arg.startswith(f"--{name}="):
+      values.append(arg.split("=", 1)[1])
+    elif arg == f"--{name}" and i + 1 < len(argv):
+      values.append(argv[i + 1])
+  return values
+
+
+def import_plugins(argv: Sequence[str]) -> None:
+  """Import the plugins a run needs before its flags and configs are read: those its --workdir's
+  config.json records (a rerun or a resume), then those --import names (gdiv.plugins)."""
+  workdirs = _flag_values(argv, "workdir")
+  if workdirs:
+    try:
+      for spec in Workdir(workdirs[-1]).saved_imports():
+        plugins.load(spec)
+    except plugins.PluginError as e:
+      raise plugins.PluginError(f"{workdirs[-1]}/config.json records a plugin that cannot be imported "
+                                f"again: {e}") from None
+    except ValueError:
+      pass  # not a directory, or no readable config.json: the run itself says so
+  for spec in _flag_values(argv, "import"):
+    plugins.load(spec)
+
+
 def start_processes() -> None:
   """Join the multi-process run the flags describe, if any (before any computation)."""
   if flags.FLAGS.distributed or flags.FLAGS.coordinator_address is not None:
@@ -116,8 +146,16 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
   """
   logging.get_absl_logger().addFilter(_not_orbax_info)
   try:
+    import_plugins(sys.argv[1:])
+  except plugins.PluginError as e:
+    fail(str(e))
+  try:
     define_flags()  # ml_collections reads --config.* overrides already here
     define_process_flags()
+    flags.DEFINE_multi_string("import", [], "A module name, .py file or package folder to import "
+                              "first (repeatable): the divergences and model families it registers "
+                              "can then be named in every flag and config. config.json records it, so "
+                              "a resume imports it again (gdiv.plugins).")
   except (AttributeError, KeyError) as e:
     fail(f"Flags parsing error: unknown config field {_one_line(e)}")
   except (TypeError, ValueError, OSError) as e:

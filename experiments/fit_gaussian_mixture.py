@@ -472,7 +472,7 @@ def main(argv):
   workdir = Workdir(FLAGS.workdir)
   common.check_resume(workdir, config, FLAGS.steps, "--steps",
                       may_differ=("divergences", "steps", "backend"))
-  workdir.write_json("config.json", config)
+  workdir.write_config(config)
   grid = integration_grid(mixture)
   train_kwargs = {k: config[k] for k in ("steps", "batch_size", "learning_rate",
                                          "critic_learning_rate", "critic_hidden", "n_critic",

@@ -201,7 +201,7 @@ def main(argv):
             "memorise_dim": FLAGS.memorise_dim, "bandwidths": [float(b) for b in FLAGS.bandwidths],
             "seed": FLAGS.seed, "backend": jax.default_backend()}
   workdir = Workdir(FLAGS.workdir)
-  workdir.write_json("config.json", config)
+  workdir.write_config(config)
   key_a, key_b = jax.random.split(jax.random.key(FLAGS.seed))
   noise_rows = []
   for dim in config["dims"]:

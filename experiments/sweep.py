@@ -123,7 +123,7 @@ def run_from_flags(**overrides) -> None:
   workdir = Workdir(FLAGS.workdir)
   record = {"config_file": filename, "config": config.to_dict(), "points": points}
   workdir.check_config(record, may_differ=("config_file",))
-  workdir.write_json("config.json", record)
+  workdir.write_config(record)
   logging.info("sweep: %d points × %d seeds in %d groups (%d compiled programs)", len(resolved),
                config.seeds, len(groups), len(groups))
   start = time.perf_counter()

@@ -257,7 +257,7 @@ def main(argv):
   }
   workdir = Workdir(FLAGS.workdir)
   common.check_resume(workdir, config, FLAGS.steps, "--steps", may_differ=("divergences",))
-  workdir.write_json("config.json", config)
+  workdir.write_config(config)
   logging.info("Mixture (default_rng(%d)): weights %s, means %s, stds %s", FLAGS.mixture_seed,
                np.round(mixture.weights, 4).tolist(), np.round(mixture.means, 3).tolist(),
                np.round(mixture.stds[:, 0], 3).tolist())

@@ -245,7 +245,7 @@ def main(argv):
   # a decaying step size is a function of config.steps: such a run cannot be extended
   resumable = tuple(f for f in RESUMABLE_CHANGES if f != "steps" or not config.learning_rate_decay)
   common.check_resume(workdir, config.to_dict(), config.steps, "--config.steps", may_differ=resumable)
-  workdir.write_json("config.json", config.to_dict())
+  workdir.write_config(config.to_dict())
   mixture = dataset(config)
   _, metrics, samples = train(config, workdir, on_state=sample_figures(config, workdir, mixture))
   workdir.save_samples(samples)

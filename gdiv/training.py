@@ -158,12 +158,18 @@ def _is_set(weight) -> bool:
   return isinstance(weight, jax.core.Tracer) or weight != 0
 
 
-def _check_penalties(divergence: Divergence, gp_weight, r1_penalty) -> None:
-  if (_is_set(gp_weight) or _is_set(r1_penalty)) and not divergence.needs_critic:
-    raise ValueError(f"Gradient penalties regularise a critic; {divergence.name!r} has none.")
-  for name, weight in (("gradient_penalty", gp_weight), ("r1_penalty", r1_penalty)):
+def _check_penalties(divergence: Divergence, gp_weight, r1_penalty, r2_penalty, roth_gamma,
+                     critic_bound) -> None:
+  weights = (("gradient_penalty", gp_weight), ("r1_penalty", r1_penalty), ("r2_penalty", r2_penalty),
+             ("roth_gamma", roth_gamma), ("critic_bound", critic_bound))
+  if any(_is_set(w) for _, w in weights) and not divergence.needs_critic:
+    raise ValueError(f"Gradient penalties and critic bounds act on a critic; {divergence.name!r} has none.")
+  if _is_set(roth_gamma) and not hasattr(divergence, "regulariser_weight"):
+    raise ValueError(f"Roth et al.'s regulariser weights ‖∇V‖² by f*'' of an f-divergence; "
+                     f"{divergence.name!r} is not one: use r1_penalty or r2_penalty.")
+  for name, weight in weights:
     if not isinstance(weight, jax.core.Tracer) and weight < 0:
-      raise ValueError(f"Penalty weights must be ≥ 0; got {name}={weight}.")
+      raise ValueError(f"Penalty weights and critic bounds must be ≥ 0; got {name}={weight}.")
 
 
 def _check_negatives(divergence: Divergence, negatives, model_share) -> None:
@@ -187,7 +193,9 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
                  critic_optimizer: optax.GradientTransformation | None = None,
                  n_critic: int = 1, scheme: str = "alternating",
                  generator_loss: str = "saddle", gradient_penalty: float | None = None,
-                 r1_penalty: float = 0.0,
+                 r1_penalty: float = 0.0, r2_penalty: float = 0.0,
+                 roth_gamma: float = 0.0, roth_anneal_steps: int = 0,
+                 critic_bound: float = 0.0,
                  negatives: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
                  model_share: float = 0.25) -> Trainer:
   """Build `init` and the one `step` for this model, divergence and critic.
@@ -204,6 +212,15 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       (Gulrajani et al. 2017); None takes the divergence's own (10 for
       wasserstein_gp, 0 otherwise).
     r1_penalty: weight γ of (γ/2)·E_P[‖∇V(x)‖²] (Mescheder et al. 2018).
+    r2_penalty: weight γ of (γ/2)·E_Q[‖∇V(x)‖²], the same on model samples.
+    roth_gamma: γ of Roth et al.'s regulariser (γ/2)·E_Q[w(V(x))·‖∇V(x)‖²],
+      w = g_f'² f*''(g_f) (FDivergence.regulariser_weight; f-divergences only). γ is
+      a noise variance, in units of x².
+    roth_anneal_steps: T > 0 anneals γ_t = γ·0.01^{t/T} (Roth et al.'s schedule,
+      γ_T = γ/100, and on at that level after T); 0 keeps γ constant.
+    critic_bound: c > 0 bounds the raw critic smoothly, V ↦ c·tanh(V/c), so the
+      log density-ratio it can express is capped (|v| < c). The bound F(T) ≤ D_f
+      holds for every critic, so it stays a lower bound; 0 leaves V unbounded.
     negatives: negatives(key, real batch) -> a batch of negative data
       (gdiv.data.nda); None for none.
     model_share: λ, the model's share of the critic's fake side when
@@ -217,10 +234,15 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
   check_pairing(model, divergence, critic)
   _check_options(divergence, n_critic, scheme, generator_loss, critic_optimizer)
   gp_weight = divergence.gradient_penalty if gradient_penalty is None else gradient_penalty
-  _check_penalties(divergence, gp_weight, r1_penalty)
+  _check_penalties(divergence, gp_weight, r1_penalty, r2_penalty, roth_gamma, critic_bound)
   _check_negatives(divergence, negatives, model_share)
   model_loss_fn = (divergence.model_loss if generator_loss == "saddle"
                    else divergence.non_saturating_model_loss)
+
+  def critic_output(critic_params, critic_state, x, train: bool):
+    """(V(x), critic state), V bounded smoothly to (-c, c) when critic_bound = c is set."""
+    v, critic_state = apply_with_state(critic, critic_params, critic_state, x, train=train)
+    return (critic_bound * jnp.tanh(v / critic_bound) if _is_set(critic_bound) else v), critic_state
 
   def evaluate(model_params, critic_params, states, batch, key, train: bool):
     """The arrays `divergence` needs, and only those; `states` = (model_state, critic_state) are
@@ -231,10 +253,8 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       fields["fake"], model_state = apply_with_state(model, model_params, model_state, key,
                                                      batch.shape[0], train=train, method=model.sample)
     if divergence.needs_critic:
-      fields["critic_real"], critic_state = apply_with_state(critic, critic_params, critic_state, batch,
-                                                             train=train)
-      fields["critic_fake"], critic_state = apply_with_state(critic, critic_params, critic_state,
-                                                             fields["fake"], train=train)
+      fields["critic_real"], critic_state = critic_output(critic_params, critic_state, batch, train)
+      fields["critic_fake"], critic_state = critic_output(critic_params, critic_state, fields["fake"], train)
     if divergence.needs_log_prob:
       fields["log_q_real"], model_state = apply_with_state(
           model, model_params, model_state, batch, jax.random.fold_in(key, 2), train=train,
@@ -255,37 +275,46 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
                       critic_params=critic_params, critic_opt_state=critic_opt_state,
                       model_state=model_state, critic_state=critic_state)
 
-  def critic_penalty(critic_params, critic_state, real, fake, key):
+  def critic_penalty(critic_params, critic_state, real, fake, key, step):
     """(penalty, critic state): gradient penalties on the critic (zero unless their weights are set)."""
     def total_v(x, state):
-      v, state = apply_with_state(critic, critic_params, state, x, train=True)
-      return jnp.sum(v), state
+      v, state = critic_output(critic_params, state, x, train=True)
+      return jnp.sum(v), (v, state)
 
-    grad_v = jax.grad(total_v, has_aux=True)
+    def values_and_squared_norms(x, state):
+      (_, (v, state)), grads = jax.value_and_grad(total_v, has_aux=True)(x, state)
+      return v, jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1), state
+
+    fake = jax.lax.stop_gradient(fake)
     penalty = 0.0
     if _is_set(gp_weight):
       eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
-      grads, critic_state = grad_v(eps * real + (1 - eps) * jax.lax.stop_gradient(fake), critic_state)
-      norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
-      penalty += gp_weight * jnp.mean((norms - 1.0) ** 2)
+      _, squared, critic_state = values_and_squared_norms(eps * real + (1 - eps) * fake, critic_state)
+      penalty += gp_weight * jnp.mean((jnp.sqrt(squared + 1e-12) - 1.0) ** 2)
     if _is_set(r1_penalty):
-      grads, critic_state = grad_v(real, critic_state)
-      penalty += 0.5 * r1_penalty * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1))
+      _, squared, critic_state = values_and_squared_norms(real, critic_state)
+      penalty += 0.5 * r1_penalty * jnp.mean(squared)
+    if _is_set(r2_penalty) or _is_set(roth_gamma):
+      v, squared, critic_state = values_and_squared_norms(fake, critic_state)
+      penalty += 0.5 * r2_penalty * jnp.mean(squared)
+      if _is_set(roth_gamma):
+        anneal = 0.01 ** jnp.minimum(step / roth_anneal_steps, 1.0) if roth_anneal_steps else 1.0
+        penalty += 0.5 * roth_gamma * anneal * jnp.mean(divergence.regulariser_weight(v) * squared)
     return penalty, critic_state
 
-  def critic_loss(critic_params, model_params, states, batch, key):
+  def critic_loss(critic_params, model_params, states, batch, key, step):
     """(loss, states): the critic's loss and the states after its passes (training mode)."""
     ev, (model_state, critic_state) = evaluate(model_params, critic_params, states, batch, key,
                                                train=True)  # same key, same samples as the model's
     penalty_key = jax.random.fold_in(key, 1)
-    penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, ev.fake, penalty_key)
+    penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, ev.fake, penalty_key,
+                                           step)
     loss = divergence.critic_loss(ev) + penalty
     if negatives is not None:  # the loss against the mixture of fakes, penalties included
       negative = negatives(jax.random.fold_in(key, 3), ev.real)
-      critic_negative, critic_state = apply_with_state(critic, critic_params, critic_state, negative,
-                                                       train=True)
+      critic_negative, critic_state = critic_output(critic_params, critic_state, negative, train=True)
       negative_penalty, critic_state = critic_penalty(critic_params, critic_state, ev.real, negative,
-                                                      penalty_key)
+                                                      penalty_key, step)
       loss = model_share * loss + (1 - model_share) * (divergence.critic_loss(
           ev._replace(fake=negative, critic_fake=critic_negative)) + negative_penalty)
     return loss, (model_state, critic_state)
@@ -309,7 +338,7 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       def one_critic_update(carry, k):
         params, opt_state, states = carry
         (loss, states), grads = jax.value_and_grad(critic_loss, has_aux=True)(
-            params, state.model_params, states, batch, k)
+            params, state.model_params, states, batch, k, state.step)
         return (*critic_update(params, opt_state, grads), states), (loss, optax.tree.norm(grads))
 
       (critic_params, critic_opt_state, states), (losses, norms) = jax.lax.scan(
@@ -325,7 +354,7 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
 
     if divergence.needs_critic and scheme == "simultaneous":  # same parameters, same samples
       (metrics["critic_loss"], states), critic_grads = jax.value_and_grad(critic_loss, has_aux=True)(
-          critic_params, state.model_params, states, batch, model_key)
+          critic_params, state.model_params, states, batch, model_key, state.step)
       metrics["critic_grad_norm"] = optax.tree.norm(critic_grads)
       critic_params, critic_opt_state = critic_update(critic_params, critic_opt_state, critic_grads)
 

@@ -1,6 +1,6 @@
 """The files every experiment writes to its --workdir.
 
-  config.json    the resolved configuration
+  config.json    the resolved configuration (and the plugins imported with --import)
   metrics.jsonl  one JSON object per line, as measured
   results.json   machine-readable results (public: other tools read it)
   results.md     the table a paper would print
@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from gdiv import plugins
 from gdiv.sharding import is_writer
 
 
@@ -47,6 +48,13 @@ def _flat(record: dict, prefix: str = "") -> dict:
     else:
       flat[f"{prefix}{key}"] = value
   return flat
+
+
+def _with_imports(config: dict) -> dict:
+  """config, plus the imported plugins under "imports" when there are any (so a run that imports
+  none writes the config.json it always did)."""
+  imports = plugins.loaded()
+  return {**config, "imports": imports} if imports else config
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -88,13 +96,22 @@ class Workdir:
     if not saved_path.exists() or not any(self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")):
       return
     saved = _flat(json.loads(saved_path.read_text()))
-    current = _flat(json.loads(json.dumps(_jsonable(config))))
+    current = _flat(json.loads(json.dumps(_jsonable(_with_imports(config)))))
     changed = sorted(k for k in set(saved) | set(current)
                      if k not in may_differ and saved.get(k) != current.get(k))
     if changed:
       detail = ", ".join(f"{k}: {_short(saved.get(k))} → {_short(current.get(k))}" for k in changed)
       raise ValueError(f"{self.path} holds checkpoints of a run with another configuration ({detail}). "
                        "Resume with the same configuration, or use a new --workdir.")
+
+  def write_config(self, config: dict) -> None:
+    """config.json: `config`, plus under "imports" the plugins this process imported (gdiv.plugins)."""
+    self.write_json("config.json", _with_imports(config))
+
+  def saved_imports(self) -> list[str]:
+    """The plugins a run in this directory imported, as its config.json records them."""
+    saved = self.path / "config.json"
+    return json.loads(saved.read_text()).get("imports", []) if saved.is_file() else []
 
   def checkpoint_dir(self, name: str = "") -> pathlib.Path:
     return self.path / "checkpoints" / name

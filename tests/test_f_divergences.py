@@ -71,6 +71,20 @@ def test_conjugate_activation_is_finite_with_finite_gradients_in_float32(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_roth_regulariser_weight_is_the_conjugate_curvature_in_the_raw_critic(name):
+  checks.regulariser_weight_matches_conjugate(divergences.get(name))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_derived_roth_weight_equals_the_closed_form(name):
+  """The autodiff form w = h'' - h'·(log g_f')' (what a user's divergence gets) against the table's."""
+  div = divergences.get(name)
+  v = jnp.linspace(-4.0, 4.0, 81)
+  np.testing.assert_allclose(dataclasses.replace(div, curvature=None).regulariser_weight(v),
+                             div.regulariser_weight(v), rtol=2e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_bound_at_the_optimal_raw_critic_equals_quadrature(name):
   checks.bound_at_optimal_critic(divergences.get(name))
 
@@ -91,8 +105,11 @@ MUTANTS = {
     "squared Hellinger's f*∘g_f written as the composition": (
         _mutant("squared_hellinger", conjugate_activation=lambda v: -jnp.expm1(-v) / jnp.exp(-v)),
         "fused_is_stable"),
+    "KL's regulariser weight without the e^{-1}": (
+        _mutant("kl", curvature=jnp.exp), "regulariser_weight_matches_conjugate"),
     "a bounded g_f for KL": (
-        _mutant("kl", activation=jnp.tanh, conjugate_activation=lambda v: jnp.exp(jnp.tanh(v) - 1.0)),
+        _mutant("kl", activation=jnp.tanh, conjugate_activation=lambda v: jnp.exp(jnp.tanh(v) - 1.0),
+                curvature=None),
         "bound_at_optimal_critic"),
     "a model loss left unreduced": (
         dataclasses.replace(divergences.get("hinge"), name="mutant_hinge", model=lambda v_r, v_f: -v_f),

@@ -153,7 +153,7 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
 STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mode_collapse.py:pacgan",
                  "mode_collapse_calibration.py", "mode_collapse_beyond.py", "fit_gaussian_mixture.py",
                  "quality_matrix.py", "flow_gan.py", "flow_gan_calibration.py", "toy2d_seeds.py:cpu",
-                 "flow_gan_row.py", "nda.py", "nda_flow.py"]
+                 "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py"]
 
 
 def test_every_config_file_is_an_experiment_config_or_a_listed_study():

@@ -17,6 +17,8 @@ divergence written in a user's own file is held to exactly the suite's standard:
     fused_matches_composition  conjugate_activation(v) in float32 = f*(g_f(v)) in float64;
     fused_is_stable        conjugate_activation and g_f finite with finite gradients in float32
                            for v ∈ [-50, 50];
+    regulariser_weight_matches_conjugate  Roth et al.'s weight w(v) (FDivergence.regulariser_weight)
+                           equals g_f'(v)²·f*''(g_f(v)) by autodiff of f* and g_f, v ∈ [-4, 4];
     bound_at_optimal_critic  at the best raw critic v* = g_f⁻¹(f'(p/q)) the variational bound
                            E_P[g_f(v*)] - E_Q[f*(g_f(v*))] equals D_f(P||Q) = ∫ q f(p/q) by
                            quadrature, for P the main job's mixture 0.7·N(-1, 0.5²) + 0.3·N(1.2, 1²)
@@ -115,7 +117,7 @@ def _losses(div, theta: jax.Array) -> jax.Array:
   return jnp.stack([jnp.asarray(getattr(div, m)(ev), jnp.float32) for m in methods])
 
 
-_THETA = jnp.asarray([0.3, 0.2], jnp.float32)
+_THETA = np.asarray([0.3, 0.2], np.float32)  # NumPy: importing gdiv must not start a JAX backend
 
 
 def losses_are_finite(div) -> None:
@@ -284,6 +286,23 @@ def fused_is_stable(div) -> None:
         _fail(div, "fused_is_stable", f"{name} = {array[i]} at v = {_g(v[i])} in float32", fix)
 
 
+def regulariser_weight_matches_conjugate(div) -> None:
+  if not callable(getattr(div, "regulariser_weight", None)):
+    return  # duck-typed f-divergences without one cannot use Roth et al.'s regulariser
+  with jax.enable_x64(True):
+    v = jnp.linspace(-4.0, 4.0, 81)
+    t = div.activation(v)
+    slope, curvature = jax.vmap(jax.grad(div.activation)), jax.vmap(jax.grad(jax.grad(div.conjugate)))
+    expected = np.asarray(slope(v) ** 2 * curvature(t))
+    weight = np.asarray(div.regulariser_weight(v))
+  close = np.isclose(weight, expected, rtol=1e-6, atol=1e-9)
+  if not np.all(close):
+    i, = _first(~close)
+    _fail(div, "regulariser_weight_matches_conjugate", f"w({_g(v[i])}) = {_g(weight[i])} but "
+          f"g_f'(v)²·f*''(g_f(v)) = {_g(expected[i])} by autodiff of f* and g_f",
+          "the closed form `curvature` must equal g_f'(v)²·f*''(g_f(v)); or leave it None to derive it")
+
+
 # The 1-D reference pair: the main job's mixture P, and Q with tails that keep every D_f finite.
 _REFERENCE_P = ((0.7, 0.3), (-1.0, 1.2), (0.5, 1.0))
 _REFERENCE_Q = ((1.0,), (0.2,), (1.0,))
@@ -329,7 +348,8 @@ def bound_at_optimal_critic(div) -> None:
 
 PROTOCOL_PROPERTIES = (declares_protocol, losses_are_finite, jit_and_vmap_clean, gradients_are_finite)
 F_PROPERTIES = (convex_f, conjugate_is_sup, fenchel_young, activation_in_domain,
-                fused_matches_composition, fused_is_stable, bound_at_optimal_critic)
+                fused_matches_composition, fused_is_stable, regulariser_weight_matches_conjugate,
+                bound_at_optimal_critic)
 
 
 def check(divergence: Divergence | str) -> tuple[str, ...]:

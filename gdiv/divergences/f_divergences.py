@@ -46,6 +46,9 @@ class FDivergence:
     f_domain: the interval of u on which f is defined and over which f* takes
       its sup. (0, ∞) for ratios of densities; f-GAN defines Pearson χ² and
       total variation on all of ℝ, and its conjugates for them are over ℝ.
+    curvature: w(v) = g_f'(v)²·f*''(g_f(v)) in a stable closed form, the weight of
+      ‖∇ₓv‖² in Roth et al.'s regulariser (`regulariser_weight`); None derives it
+      from f*∘g_f and g_f by autodiff.
   """
 
   name: str
@@ -54,6 +57,7 @@ class FDivergence:
   activation: ArrayFn
   conjugate_activation: ArrayFn
   f_domain: tuple[float, float] = (0.0, math.inf)
+  curvature: ArrayFn | None = None
 
   needs_critic = True
   needs_log_prob = False
@@ -85,6 +89,27 @@ class FDivergence:
   def estimate(self, ev: Evaluations) -> jax.Array:
     return self.variational_bound(ev.critic_real, ev.critic_fake)
 
+  def regulariser_weight(self, v: jax.Array) -> jax.Array:
+    """w(v) = g_f'(v)²·f*''(g_f(v)), elementwise: Roth et al.'s regulariser in the raw critic v.
+
+    Roth, Lucchi, Nowozin & Hofmann (NeurIPS 2017, Section 3) smooth P and Q with
+    Gaussian noise of variance γ; a second-order expansion of the bound at the
+    noisy distributions gives F_γ(T) ≈ F(T) - (γ/2)·Ω_f with
+      Ω_f = E_Q[f*''(T(x))·‖∇ₓT(x)‖²].
+    With T = g_f(v), ∇ₓT = g_f'(v)∇ₓv, so Ω_f = E_Q[w(v)·‖∇ₓv‖²]. Writing
+    h = f*∘g_f, h'' = f*''(g_f)·g_f'² + f*'(g_f)·g_f'' and f*'(g_f) = h'/g_f', so
+      w = h'' - h'·(log g_f')'
+    from the two stable functions the divergence already has. E.g. w = e^{v-1}
+    for kl, 1 for reverse_kl, ½ for pearson, σ(v) for js and gan, 0 for total
+    variation (f* is linear on its domain).
+    """
+    if self.curvature is not None:
+      return self.curvature(v)
+    derivative = lambda fn: jax.grad(lambda x: jnp.sum(fn(x)))
+    h_prime = derivative(self.conjugate_activation)
+    log_slope = lambda x: jnp.log(derivative(self.activation)(x))
+    return derivative(h_prime)(v) - h_prime(v) * derivative(log_slope)(v)
+
 
 def _outside_domain_is_inf(inside: jax.Array, value_fn: ArrayFn, t: jax.Array, safe_t) -> jax.Array:
   """value_fn(t) where `inside`, +inf elsewhere, without NaNs in either branch."""
@@ -105,6 +130,7 @@ KL = FDivergence(
     conjugate=lambda t: jnp.exp(t - 1.0),  # dom ℝ
     activation=lambda v: v,
     conjugate_activation=lambda v: jnp.exp(v - 1.0),
+    curvature=lambda v: jnp.exp(v - 1.0),
 )
 
 REVERSE_KL = FDivergence(
@@ -114,6 +140,7 @@ REVERSE_KL = FDivergence(
     conjugate=lambda t: _outside_domain_is_inf(t < 0, lambda s: -1.0 - jnp.log(-s), t, -1.0),
     activation=lambda v: -jnp.exp(-v),
     conjugate_activation=lambda v: v - 1.0,  # -1 - log(e^{-v})
+    curvature=jnp.ones_like,
 )
 
 PEARSON = FDivergence(
@@ -123,6 +150,7 @@ PEARSON = FDivergence(
     activation=lambda v: v,
     conjugate_activation=lambda v: 0.25 * v**2 + v,
     f_domain=(-math.inf, math.inf),
+    curvature=lambda v: jnp.full_like(v, 0.5),
 )
 
 NEYMAN = FDivergence(
@@ -132,6 +160,7 @@ NEYMAN = FDivergence(
     conjugate=lambda t: _outside_domain_is_inf(t < 1, lambda s: 2.0 - 2.0 * jnp.sqrt(1.0 - s), t, 0.0),
     activation=_one_minus_exp,  # 1 - e^{-v} < 1
     conjugate_activation=lambda v: 2.0 - 2.0 * jnp.exp(-0.5 * v),
+    curvature=lambda v: 0.5 * jnp.exp(-0.5 * v),
 )
 
 SQUARED_HELLINGER = FDivergence(
@@ -141,6 +170,7 @@ SQUARED_HELLINGER = FDivergence(
     conjugate=lambda t: _outside_domain_is_inf(t < 1, lambda s: s / (1.0 - s), t, 0.0),
     activation=_one_minus_exp,
     conjugate_activation=jnp.expm1,  # (1 - e^{-v}) / e^{-v}
+    curvature=lambda v: 2.0 * jnp.exp(v),
 )
 
 
@@ -150,12 +180,19 @@ def _jeffrey_conjugate(t):
   return jnp.exp(log_w) + jnp.exp(-log_w) + t - 2.0
 
 
+def _jeffrey_curvature(v):
+  """f*''(v) = 1/(W(1 + W)), W = W(e^{1-v}) (f*'(t) = 1/W, W' = -W/(1 + W))."""
+  log_w = log_lambertw_exp(1.0 - v)
+  return jnp.exp(-log_w) / (1.0 + jnp.exp(log_w))
+
+
 JEFFREY = FDivergence(
     name="jeffrey",
     f=lambda u: (u - 1.0) * jnp.log(u),
     conjugate=_jeffrey_conjugate,
     activation=lambda v: v,
     conjugate_activation=_jeffrey_conjugate,
+    curvature=_jeffrey_curvature,
 )
 
 JS = FDivergence(
@@ -166,6 +203,7 @@ JS = FDivergence(
     conjugate=lambda t: _outside_domain_is_inf(t < LOG2, lambda s: -jnp.log(2.0 - jnp.exp(s)), t, 0.0),
     activation=_log2_minus_softplus,  # log 2 - log(1 + e^{-v})
     conjugate_activation=lambda v: jax.nn.softplus(v) - LOG2,  # -log(2 σ(-v))
+    curvature=jax.nn.sigmoid,
 )
 
 GAN = FDivergence(
@@ -176,6 +214,7 @@ GAN = FDivergence(
     conjugate=lambda t: _outside_domain_is_inf(t < 0, lambda s: -jnp.log(-jnp.expm1(s)), t, -1.0),
     activation=lambda v: -jax.nn.softplus(-v),  # log σ(v)
     conjugate_activation=jax.nn.softplus,  # -log(1 - σ(v))
+    curvature=jax.nn.sigmoid,
 )
 
 TOTAL_VARIATION = FDivergence(
@@ -186,6 +225,7 @@ TOTAL_VARIATION = FDivergence(
     activation=lambda v: 0.5 * jnp.tanh(v),
     conjugate_activation=lambda v: 0.5 * jnp.tanh(v),
     f_domain=(-math.inf, math.inf),
+    curvature=jnp.zeros_like,  # f* is linear on its domain
 )
 
 
@@ -196,7 +236,8 @@ def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
     f*(t) = ((1 + (α - 1)t)^{α/(α-1)} - 1) / α  where 1 + (α - 1)t > 0;
             beyond that f* = -1/α for α > 1 (sup at u = 0) and +inf for α < 1.
     g_f(v) = expm1(c s v)/(α - 1), c = sign(α - 1), s = |α - 1|/|α|,
-    so 1 + (α - 1)g_f(v) = e^{c s v} > 0 and f*(g_f(v)) = expm1(sign(α) v)/α.
+    so 1 + (α - 1)g_f(v) = e^{c s v} > 0 and f*(g_f(v)) = expm1(sign(α) v)/α;
+    Roth et al.'s weight g_f'² f*''(g_f) = e^{sign(α) v}/α².
 
   The scale s makes the optimal raw critic v* = |α| log(p/q), a scaled log
   density ratio, and keeps f*(g_f(v)) within e^{|v|}. α = ½ is 2·squared
@@ -225,6 +266,7 @@ def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
       conjugate=conjugate,
       activation=lambda v: jnp.expm1(jnp.sign(a1) * jnp.abs(a1 / alpha) * v) / a1,
       conjugate_activation=lambda v: jnp.expm1(jnp.sign(alpha) * v) / alpha,
+      curvature=lambda v: jnp.exp(jnp.sign(alpha) * v) / alpha**2,
   )
 
 

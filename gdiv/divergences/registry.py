@@ -23,7 +23,8 @@ def get(name: str) -> Divergence:
     return _REGISTRY[name]
   except KeyError:
     raise ValueError(f"Unknown divergence {name!r}; known divergences: {', '.join(names())}. "
-                     "Register a new one with gdiv.divergences.register.") from None
+                     "Register a new one with gdiv.divergences.register (on the command line: --import=FILE_OR_MODULE "
+                     "that registers it).") from None
 
 
 def names() -> list[str]:

@@ -35,7 +35,9 @@ def get(name: str) -> type[Model]:
   try:
     return _FAMILIES[name]
   except KeyError:
-    raise ValueError(f"Unknown model family {name!r}; known families: {', '.join(names())}.") from None
+    raise ValueError(f"Unknown model family {name!r}; known families: {', '.join(names())}. Register a "
+                     "new one with gdiv.models.register (on the command line: --import=FILE_OR_MODULE "
+                     "that registers it).") from None
 
 
 def names() -> list[str]:

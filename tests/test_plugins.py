@@ -1,0 +1,103 @@
+"""A divergence and a model family written in a user's file, outside the package, reach every
+command line through --import: checked by experiments.check, trained and scored in a study row,
+and imported again from config.json when the run is resumed."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gdiv import plugins
+
+PLUGIN = textwrap.dedent('''
+    """A user's divergence and model family."""
+    import math
+    from typing import ClassVar
+
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    from gdiv import divergences, models
+
+    divergences.register(divergences.FDivergence(           # Pearson χ² again, under a new name
+        name="user_pearson", f=lambda u: (u - 1.0) ** 2, conjugate=lambda t: 0.25 * t**2 + t,
+        activation=lambda v: v, conjugate_activation=lambda v: 0.25 * v**2 + v,
+        f_domain=(-math.inf, math.inf)))
+
+    divergences.register(divergences.FDivergence(           # reverse KL with the sign of t flipped in f*
+        name="user_wrong_reverse_kl", f=lambda u: -jnp.log(u), conjugate=lambda t: -1.0 - jnp.log(t),
+        activation=lambda v: -jnp.exp(-v), conjugate_activation=lambda v: v - 1.0))
+
+
+    class Laplace(models.Model):
+      has_log_prob: ClassVar[bool] = True
+      differentiable_samples: ClassVar[bool] = True
+
+      def setup(self):
+        self.loc = self.param("loc", nn.initializers.zeros, (self.dim,))
+        self.log_scale = self.param("log_scale", nn.initializers.zeros, (self.dim,))
+
+      def sample(self, key, n):
+        return self.loc + jnp.exp(self.log_scale) * jax.random.laplace(key, (n, self.dim))
+
+      def log_prob(self, x):
+        return jnp.sum(-jnp.abs(x - self.loc) * jnp.exp(-self.log_scale) - self.log_scale - math.log(2.0), -1)
+
+
+    models.register("user_laplace", Laplace)
+''')
+
+
+def _run(*args, cwd=None):
+  return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture
+def plugin(tmp_path):
+  path = tmp_path / "elsewhere" / "my_gdiv_plugin.py"
+  path.parent.mkdir()
+  path.write_text(PLUGIN)
+  return path
+
+
+def test_check_from_the_command_line_passes_user_code_and_names_a_wrong_conjugate(plugin):
+  checked = _run("experiments.check", f"--import={plugin}", "--divergences=user_pearson",
+                 "--families=user_laplace")
+  assert checked.returncode == 0, checked.stderr[-3000:]
+  assert "divergence user_pearson: 12 properties hold" in checked.stdout
+  assert "family user_laplace: 7 properties hold" in checked.stdout
+  wrong = _run("experiments.check", f"--import={plugin}", "--divergences=user_wrong_reverse_kl")
+  (fatal,) = [line for line in wrong.stderr.splitlines() if line.startswith("FATAL")]
+  assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+  assert fatal.startswith("FATAL DivergenceCheckError: Divergence 'user_wrong_reverse_kl' fails "
+                          "conjugate_is_sup: f*(t) = nan but sup_u {u·t - f(u)} = -4 at t = -20.0855"), fatal
+
+
+def test_a_study_row_with_a_user_family_and_divergence_runs_and_resumes_without_the_flag(plugin, tmp_path):
+  workdir = tmp_path / "run"
+  row = ("experiments.sweep", "--config=experiments/configs/pairing.py", "--config.model=user_laplace",
+         "--config.divergence=user_pearson", "--config.seeds=2", "--config.steps=40",
+         "--config.log_every=20", "--config.checkpoint_every=20", "--config.eval_samples=500",
+         f"--workdir={workdir}")
+  first = _run(*row, f"--import={plugin}")
+  assert first.returncode == 0, first.stderr[-3000:]
+  assert "| 0/2 |" in first.stdout  # the table: both seeds finished, none diverged
+  assert json.loads((workdir / "config.json").read_text())["imports"] == [str(plugin)]
+  again = _run(*row)  # no --import: config.json brings the plugin back
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert (workdir / "results.md").read_text() in again.stdout
+
+
+def test_a_plugin_that_fails_is_one_line_naming_it(tmp_path):
+  broken = tmp_path / "broken.py"
+  broken.write_text("raise RuntimeError('the user code is broken')\n")
+  with pytest.raises(plugins.PluginError, match=f"--import={broken} failed while importing: "
+                                                "RuntimeError: the user code is broken"):
+    plugins.load(str(broken))
+  with pytest.raises(plugins.PluginError, match="it imports 'no_such_dependency', which is not installed"):
+    (tmp_path / "needs.py").write_text("import no_such_dependency\n")
+    plugins.load(str(tmp_path / "needs.py"))
+  assert str(broken) not in plugins.loaded()
