@@ -9,11 +9,12 @@ from typing import Callable, Sequence
 
 from absl import app, flags, logging
 
-from gdiv import plugins, sharding
+from gdiv import plugins, sharding, training
 from gdiv.checkpoints import CheckpointError
 from gdiv.workdir import Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
+FLAGS = flags.FLAGS
 
 
 def _one_line(error: BaseException) -> str:
@@ -98,6 +99,33 @@ def define_process_flags() -> None:
       lambda f: f["distributed"] or f["coordinator_address"] is not None
       or (f["num_processes"] is None and f["process_id"] is None),
       message="--num_processes and --process_id need --coordinator_address (or --distributed).")
+
+
+def define_fit_flags(default_restarts: int = 1, default_roth_gamma: float = 0.0) -> None:
+  """--restarts and the critic stabilisers of the Gaussian-fit studies (gdiv.fitting.train_fit)."""
+  flags.DEFINE_integer("restarts", default_restarts, "Restarts per divergence, trained as one vmapped "
+                       "program; the one with the smallest estimated divergence (a fresh critic's "
+                       "bound, the NLL or MMD² on held-out data) is kept (gdiv.fitting).", lower_bound=1)
+  flags.DEFINE_float("r1_penalty", 0.0, "γ of (γ/2)·E_P‖∇V‖² on the critic (Mescheder et al. 2018).",
+                     lower_bound=0.0)
+  flags.DEFINE_float("r2_penalty", 0.0, "γ of (γ/2)·E_Q‖∇V‖² on the critic, at model samples.",
+                     lower_bound=0.0)
+  flags.DEFINE_float("roth_gamma", default_roth_gamma, "γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))"
+                     "·‖∇V‖²] (a noise variance, in x²).", lower_bound=0.0)
+  flags.DEFINE_integer("roth_anneal_steps", 0, "T > 0: γ_t = γ·0.01^{t/T} (Roth et al.); 0: constant; "
+                       "-1: T = --steps.", lower_bound=-1)
+  flags.DEFINE_float("critic_bound", 0.0, "c > 0 bounds the critic's raw output as c·tanh(V/c).",
+                     lower_bound=0.0)
+
+
+def fit_options_from_flags() -> dict:
+  """{"stabilisers": the ones set (with roth_anneal_steps), "restarts": K}, leaving out what is at
+  its plain value, so a run that asks for none records the config it always did."""
+  stabilisers = {name: FLAGS[name].value for name in training.STABILISERS if FLAGS[name].value}
+  if FLAGS.roth_gamma and FLAGS.roth_anneal_steps:
+    stabilisers["roth_anneal_steps"] = FLAGS.steps if FLAGS.roth_anneal_steps < 0 else FLAGS.roth_anneal_steps
+  return {**({"stabilisers": stabilisers} if stabilisers else {}),
+          **({"restarts": FLAGS.restarts} if FLAGS.restarts > 1 else {})}
 
 
 def _flag_values(argv: Sequence[str], name: str) -> list[str]:

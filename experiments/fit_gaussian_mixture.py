@@ -41,11 +41,9 @@ import math
 import time
 from typing import Sequence
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from absl import app, flags, logging
 
 from experiments import common
@@ -53,13 +51,13 @@ from gdiv import divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
-from gdiv.models import Gaussian, MLPCritic
-from gdiv.runner import check_schedule, run_training
+from gdiv.fitting import EVAL_BATCHES, IsotropicGaussian, build_trainer, train_fit
+from gdiv.models import MLPCritic
+from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
 
-EVAL_BATCHES = 100  # fresh batches on which the final estimate is averaged
 LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
 
 
@@ -112,67 +110,6 @@ def _validate_mixture(flag_values) -> bool:
   if mixture.dim != 1:
     raise flags.ValidationError("This study fits 1-D mixtures: give one mean per component.")
   return True
-
-
-class IsotropicGaussian(Gaussian):
-  """Q_θ = N(μ, σ² I), θ = (μ, log σ): the `gaussian` family with one scale for all dimensions.
-
-  gdiv's `gaussian` family has one log σ per dimension; here its `log_scale`
-  parameter has shape (1,) and is broadcast to every dimension, so sampling and
-  log q(x) are the family's own. In 1-D it is the same model, parameter for parameter.
-  """
-
-  def setup(self):
-    self.mean = self.param("mean", nn.initializers.constant(self.init_mean), (self.dim,))
-    log_scale = self.param("log_scale", nn.initializers.constant(math.log(self.init_scale)), (1,))
-    self.log_scale = jnp.broadcast_to(log_scale, (self.dim,))
-
-
-def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learning_rate,
-                  critic_hidden: Sequence[int], n_critic: int, scheme: str,
-                  generator_loss: str) -> training.Trainer:
-  """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps."""
-  divergence = divergences.get(divergence_name)
-  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
-  return training.make_trainer(
-      IsotropicGaussian(dim=dim), divergence, model_optimizer=optax.sgd(learning_rate),
-      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
-      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
-
-
-def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
-              learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
-              critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
-              scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
-              log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None) -> dict:
-  """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
-
-  Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
-  samples (key seed + 1), and the divergence's estimate at the end of training
-  (the variational bound F with the final critic, the NLL, or the MMD²)
-  averaged over `EVAL_BATCHES` fresh batches, with its standard error. Both
-  the model and the critic take plain gradient steps. With a workdir, metrics
-  and checkpoints go under the divergence's name and a rerun resumes (a
-  finished fit is evaluated again without training).
-  """
-  trainer = build_trainer(divergence_name, mixture.dim, learning_rate=learning_rate,
-                          critic_learning_rate=critic_learning_rate, critic_hidden=critic_hidden,
-                          n_critic=n_critic, scheme=scheme, generator_loss=generator_loss)
-  divergence = trainer.divergence
-  sample_data = lambda key: mixture.sample(key, batch_size)
-  state, _ = run_training(trainer, sample_data, steps=steps,
-                          example_batch=jnp.zeros((batch_size, mixture.dim)), seed=seed,
-                          name=divergence_name, workdir=workdir, log_every=log_every)
-  keys = jax.random.split(jax.random.key(seed + 1), EVAL_BATCHES)
-  estimates = np.asarray(jax.jit(jax.vmap(
-      lambda k: trainer.estimate(state, sample_data(jax.random.fold_in(k, 1)), k)))(keys), np.float64)
-  params = state.model_params["params"]
-  return {"mu": np.asarray(params["mean"], np.float64),
-          "sigma": float(np.exp(params["log_scale"][0])), "estimate_name": divergence.estimate_name,
-          "estimate": float(estimates.mean()),
-          "estimate_se": float(estimates.std(ddof=1) / math.sqrt(EVAL_BATCHES)),
-          "params": state.model_params,
-          "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
 
 
 def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
@@ -448,6 +385,7 @@ def define_flags():
   flags.DEFINE_integer("cross_table_critic_steps", 2000, "Critic steps per cross-table cell.",
                        lower_bound=1)
   flags.DEFINE_integer("cross_table_batch_size", 512, "Critic batch per cross-table cell.", lower_bound=1)
+  common.define_fit_flags()
   flags.register_validator("divergences", _validate_divergences)
   flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
                                        _validate_mixture)
@@ -467,7 +405,7 @@ def main(argv):
       "learning_rate": FLAGS.learning_rate, "critic_learning_rate": FLAGS.critic_learning_rate,
       "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "n_critic": FLAGS.n_critic,
       "scheme": FLAGS.scheme, "generator_loss": FLAGS.generator_loss, "seed": FLAGS.seed,
-      "log_every": FLAGS.log_every, "backend": jax.default_backend(),
+      "log_every": FLAGS.log_every, "backend": jax.default_backend(), **common.fit_options_from_flags(),
   }
   workdir = Workdir(FLAGS.workdir)
   common.check_resume(workdir, config, FLAGS.steps, "--steps",
@@ -479,7 +417,8 @@ def main(argv):
                                          "scheme", "generator_loss", "seed", "log_every")}
   rows, samples, fits = {}, [], {}
   for name in names:
-    fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs)
+    fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs,
+                                 restarts=config.get("restarts", 1), stabilisers=config.get("stabilisers"))
     rows[name] = study_row(name, mixture, fit, grid)
     logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, rows[name]["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])

@@ -2,10 +2,10 @@ r"""Theis, van den Oord & Bethge 2016, Figure 1: one isotropic Gaussian fitted t
 
 P = Σ_k w_k N(m_k, s_k² I), k = 1..10, drawn with numpy `default_rng(--mixture_seed)` in this
 order: w ~ Dirichlet(0.5·1), m_k ~ 1.5·N(0, I), s_k = 1/(U_k + 1) with U_k ~ U(0, 1). The model
-Q_θ = N(μ, σ² I) is `fit_gaussian_mixture.IsotropicGaussian` (gdiv's `gaussian` family has one
+Q_θ = N(μ, σ² I) is `gdiv.fitting.IsotropicGaussian` (gdiv's `gaussian` family has one
 scale per dimension; Theis fits one, so its log σ is a single parameter broadcast to both
 dimensions), trained by `mle`, `mmd` and every registered f-divergence with
-`fit_gaussian_mixture.train_fit`: plain gradient steps from N(0, I); the f-divergences with
+`gdiv.fitting.train_fit`: plain gradient steps from N(0, I); the f-divergences with
 f-GAN's single-step method against an MLP critic (2×64 tanh); `mmd` without a critic, with
 gdiv's kernel Σ_h exp(−‖x − y‖²/(2h²)), h = (½, 1, 2) × the batch's median distance, on a
 smaller batch (its kernel matrices cost B²). Beside each learned (μ̂, σ̂), the exact best
@@ -42,7 +42,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments import common
-from experiments.fit_gaussian_mixture import divergence_names, train_fit
+from experiments.fit_gaussian_mixture import divergence_names
+from gdiv.fitting import train_fit
 from experiments.fit_gaussian_mixture import study_divergences as f_study_divergences
 from gdiv import divergences
 from gdiv.data import GaussianMixture
@@ -237,6 +238,7 @@ def define_flags():
   flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
                        lower_bound=1)
   flags.DEFINE_string("workdir", "runs/theis_fit", "Output directory.")
+  common.define_fit_flags()
   flags.register_validator("divergences", _validate_divergences)
   common.require_positive("learning_rate", "critic_learning_rate")
   common.require_positive_list("critic_hidden", int)
@@ -253,7 +255,7 @@ def main(argv):
       "batch_size": FLAGS.batch_size, "mmd_batch_size": FLAGS.mmd_batch_size,
       "learning_rate": FLAGS.learning_rate, "critic_learning_rate": FLAGS.critic_learning_rate,
       "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "seed": FLAGS.seed,
-      "log_every": FLAGS.log_every,
+      "log_every": FLAGS.log_every, **common.fit_options_from_flags(),
   }
   workdir = Workdir(FLAGS.workdir)
   common.check_resume(workdir, config, FLAGS.steps, "--steps", may_differ=("divergences",))
@@ -269,7 +271,8 @@ def main(argv):
     batch_size = config["mmd_batch_size" if name == "mmd" else "batch_size"]
     error = None
     try:  # one divergence failing does not stop the study
-      fit = train_fit(name, mixture, batch_size=batch_size, workdir=workdir, **train_kwargs)
+      fit = train_fit(name, mixture, batch_size=batch_size, workdir=workdir, **train_kwargs,
+                      restarts=config.get("restarts", 1), stabilisers=config.get("stabilisers"))
       if not fit["sigma"] > 0:
         raise FloatingPointError(f"Training with divergence {name!r} degenerated: σ̂ = {fit['sigma']}, "
                                  f"μ̂ = {_vector(fit['mu'])}.")

@@ -45,7 +45,7 @@ DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
-SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "gradient_penalty", "r1_penalty")
+SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "gradient_penalty", *training.STABILISERS)
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
@@ -89,8 +89,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("n_critic", "critic_pack", "critic_maxout_pieces"):
     if not isinstance(config[field], int) or config[field] < 1:
       raise ValueError(f"config.{field} must be an integer ≥ 1; got {config[field]!r}.")
-  if not config.r1_penalty >= 0:
-    raise ValueError(f"config.r1_penalty must be ≥ 0; got {config.r1_penalty}.")
+  for field in training.STABILISERS:
+    if not config[field] >= 0:
+      raise ValueError(f"config.{field} must be ≥ 0; got {config[field]}.")
+  if not isinstance(config.roth_anneal_steps, int) or config.roth_anneal_steps < -1:
+    raise ValueError(f"config.roth_anneal_steps must be an integer ≥ -1 (-1: config.steps); got "
+                     f"{config.roth_anneal_steps!r}.")
   if config.gradient_penalty is not None and not config.gradient_penalty >= 0:
     raise ValueError(f"config.gradient_penalty must be ≥ 0 (or None for the divergence's own); "
                      f"got {config.gradient_penalty}.")
@@ -132,7 +136,8 @@ def make_trainer(config, **hparams) -> training.Trainer:
       n_critic=config.n_critic, scheme=config.scheme,
       generator_loss=config.generator_loss if uses_critic else "saddle",
       gradient_penalty=value("gradient_penalty") if uses_critic else None,
-      r1_penalty=value("r1_penalty") if uses_critic else 0.0)
+      **({field: value(field) for field in training.STABILISERS} if uses_critic else {}),
+      roth_anneal_steps=config.steps if config.roth_anneal_steps == -1 else config.roth_anneal_steps)
 
 
 def generator(config) -> MLPGenerator:

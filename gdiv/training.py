@@ -57,6 +57,7 @@ from gdiv.divergences import Divergence, Evaluations
 from gdiv.models import Model, check_data_shape
 
 SCHEMES = ("alternating", "simultaneous")
+STABILISERS = ("r1_penalty", "r2_penalty", "roth_gamma", "critic_bound")  # make_trainer's scalar ones
 GENERATOR_LOSSES = ("saddle", "non_saturating")
 
 
@@ -242,7 +243,10 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
   def critic_output(critic_params, critic_state, x, train: bool):
     """(V(x), critic state), V bounded smoothly to (-c, c) when critic_bound = c is set."""
     v, critic_state = apply_with_state(critic, critic_params, critic_state, x, train=train)
-    return (critic_bound * jnp.tanh(v / critic_bound) if _is_set(critic_bound) else v), critic_state
+    if not _is_set(critic_bound):
+      return v, critic_state
+    c = jnp.where(critic_bound > 0, critic_bound, 1.0)  # a traced c may be 0 in some runs: unbounded there
+    return jnp.where(critic_bound > 0, c * jnp.tanh(v / c), v), critic_state
 
   def evaluate(model_params, critic_params, states, batch, key, train: bool):
     """The arrays `divergence` needs, and only those; `states` = (model_state, critic_state) are
@@ -419,7 +423,8 @@ def check_finite(metrics: dict, divergence_name: str, first_step: int, *,
     if bad.size:
       raise FloatingPointError(
           f"Training with divergence {divergence_name!r} produced a non-finite {name} "
-          f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates"
+          f"({values[bad[0]]}) at step {first_step + int(bad[0])}. Lower the learning rates, "
+          "stabilise the critic (roth_gamma, r1_penalty / r2_penalty, critic_bound)"
           + ("" if divergence_name in _SLOW_CONJUGATES else
              ", or pick a divergence whose f*(g_f(v)) grows linearly ('js', 'gan')") + "."
           + (f" {last_checkpoint}" if last_checkpoint else ""))

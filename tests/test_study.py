@@ -10,7 +10,7 @@ import pytest
 
 from experiments import plot, train_toy2d
 from experiments.configs.train_toy2d import get_config
-from gdiv import hyper, study
+from gdiv import fitting, hyper, study
 from gdiv.workdir import Workdir
 
 TINY = {"generator_hidden": (16, 16), "critic_hidden": (16, 16), "batch_size": 32, "steps": 100,
@@ -145,7 +145,7 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
   (row,) = results["points"]
   mixture = fgm.config_mixture(config)
   for seed, run in enumerate(row["runs"]):
-    lone = fgm.train_fit("kl", mixture, steps=200, batch_size=256, seed=seed, log_every=100)
+    lone = fitting.train_fit("kl", mixture, steps=200, batch_size=256, seed=seed, log_every=100)
     assert run["metrics"]["mu"] == pytest.approx(float(lone["mu"][0]), abs=1e-5)
     assert run["metrics"]["sigma"] == pytest.approx(lone["sigma"], abs=1e-5)
 
@@ -153,7 +153,7 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
 STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mode_collapse.py:pacgan",
                  "mode_collapse_calibration.py", "mode_collapse_beyond.py", "fit_gaussian_mixture.py",
                  "quality_matrix.py", "flow_gan.py", "flow_gan_calibration.py", "toy2d_seeds.py:cpu",
-                 "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py"]
+                 "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py", "mode_collapse_stabilised.py:cpu"]
 
 
 def test_every_config_file_is_an_experiment_config_or_a_listed_study():

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from experiments.fit_gaussian_mixture import train_fit
+from gdiv.fitting import train_fit
 from experiments.theis_fit import theis_mixture
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import best_mmd_fit, median_heuristic_bandwidths, moment_fit

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from experiments.fit_gaussian_mixture import train_fit
+from gdiv.fitting import train_fit
 from gdiv import divergences, training
 from gdiv.data import GaussianMixture, ring
 from gdiv.evaluation import best_gaussian_fit

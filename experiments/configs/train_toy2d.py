@@ -34,6 +34,10 @@ def get_config() -> ml_collections.ConfigDict:
   # None: the divergence's own (10 for wasserstein_gp, 0 otherwise).
   config.gradient_penalty = config_dict.placeholder(float)
   config.r1_penalty = 0.0  # γ of (γ/2)·E_P[‖∇V‖²] (Mescheder et al. 2018)
+  config.r2_penalty = 0.0  # γ of (γ/2)·E_Q[‖∇V‖²], on model samples
+  config.roth_gamma = 0.0  # γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))·‖∇V‖²] (f-divergences)
+  config.roth_anneal_steps = 0  # T > 0: γ_t = γ·0.01^{t/T} (Roth et al.'s annealing); 0: constant; -1: T = steps
+  config.critic_bound = 0.0  # c > 0: the critic's raw output is c·tanh(V/c); 0: unbounded
   # Optimisation: Adam for both players.
   config.learning_rate = 2e-4
   config.critic_learning_rate = 2e-4

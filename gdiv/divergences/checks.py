@@ -309,7 +309,7 @@ _REFERENCE_Q = ((1.0,), (0.2,), (1.0,))
 _V_BRACKET = 1e4  # bisection bracket for g_f⁻¹; g_f(±1e4) sits at the ends of its range
 
 
-def _inverse_activation(div, t: jax.Array) -> jax.Array:
+def inverse_activation(div, t: jax.Array) -> jax.Array:
   """v with g_f(v) = t by bisection on [-1e4, 1e4] (g_f is increasing); the nearest end if t is
   beyond g_f's range."""
   def halve(_, bracket):
@@ -329,7 +329,7 @@ def bound_at_optimal_critic(div) -> None:
     points = x[:, None]
     log_p, log_q = p.log_prob(points), q.log_prob(points)
     t_star = _f_prime(div)(jnp.exp(log_p - log_q))  # T* = f'(p/q)
-    v_star = _inverse_activation(div, t_star)
+    v_star = inverse_activation(div, t_star)
     on_p = jnp.exp(log_p) * div.activation(v_star)
     on_q = jnp.exp(log_q) * div.conjugate_activation(v_star)
     bound = float(jnp.trapezoid(on_p, x) - jnp.trapezoid(on_q, x))

@@ -15,11 +15,12 @@ from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_m
                                    median_heuristic_bandwidths, mmd2_gaussian_mixtures, moment_fit)
 from gdiv.evaluation.likelihood import nll, parzen_log_likelihood
 from gdiv.evaluation.sample_quality import frechet_distance, mode_metrics, prd, precision_recall
-from gdiv.evaluation.two_sample import median_bandwidths, mmd2, mmd_test, variational_divergence
+from gdiv.evaluation.two_sample import (fresh_critic_bound, median_bandwidths, mmd2, mmd_test,
+                                        variational_divergence)
 
 __all__ = [
     "best_gaussian_fit", "best_isotropic_fit", "best_mmd_fit", "digit_features",
-    "exact_f_divergence", "frechet_distance", "gaussian_log_density", "integration_grid",
+    "exact_f_divergence", "frechet_distance", "fresh_critic_bound", "gaussian_log_density", "integration_grid",
     "median_bandwidths", "median_heuristic_bandwidths", "mmd2", "mmd2_gaussian_mixtures", "mmd_test",
     "mode_metrics", "moment_fit", "nll", "parzen_log_likelihood", "prd", "precision_recall",
     "variational_divergence",

@@ -98,6 +98,16 @@ def variational_divergence(divergence: str | FDivergence, sample_p: Callable, sa
   fresh batches from `sample_p(key, n)` and `sample_q(key, n)`; F is then
   estimated on `eval_samples` new points from each (f-GAN's cross-table).
   """
+  return float(jax.jit(lambda k: fresh_critic_bound(
+      divergence, sample_p, sample_q, k, steps=steps, batch_size=batch_size, critic=critic,
+      optimizer=optimizer, eval_samples=eval_samples))(key))
+
+
+def fresh_critic_bound(divergence: str | FDivergence, sample_p: Callable, sample_q: Callable,
+                       key: jax.Array, *, steps: int = 2000, batch_size: int = 512, critic=None,
+                       optimizer: optax.GradientTransformation | None = None,
+                       eval_samples: int = 100_000) -> jax.Array:
+  """`variational_divergence` as a pure function of `key` (jit- and vmap-able), a scalar array."""
   div = divergences_lib.get(divergence) if isinstance(divergence, str) else divergence
   if not isinstance(div, FDivergence):
     raise ValueError(f"variational_divergence needs an f-divergence; {div.name!r} is not one.")
@@ -118,9 +128,8 @@ def variational_divergence(divergence: str | FDivergence, sample_p: Callable, sa
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), None
 
-  (params, _), _ = jax.jit(lambda c, ks: jax.lax.scan(step, c, ks))(
-      (params, opt_state), jax.random.split(train_key, steps))
+  (params, _), _ = jax.lax.scan(step, (params, opt_state), jax.random.split(train_key, steps))
   kp, kq = jax.random.split(eval_key)
   v_p = critic.apply(params, sample_p(kp, eval_samples))
   v_q = critic.apply(params, sample_q(kq, eval_samples))
-  return float(div.variational_bound(v_p, v_q))
+  return div.variational_bound(v_p, v_q)

@@ -1,0 +1,180 @@
+"""Fitting one Gaussian Q_θ = N(μ, σ² I) to a mixture under a divergence, with restarts.
+
+Shared by the f-GAN Section 4 study (experiments.fit_gaussian_mixture) and Theis
+et al.'s Figure 1 (experiments.theis_fit). Both player take plain gradient steps;
+f-divergences train against an MLP critic with f-GAN's single-step method.
+
+Restarts (`restarts=K`): mode-seeking divergences have local minima on mixtures
+with separated modes, so a run can stop at a worse fit than the global one.
+K runs are trained as one vmapped program (gdiv.sweeps): restart 0 from the
+plain initialisation N(0, I), restart r ≥ 1 with its mean on a data point drawn
+with its own key and its scale the data's standard deviation times K^{-1/D}
+(the K restarts share the data's volume, so each starts as local as a mode). The fit kept is the restart
+with the smallest *estimated* divergence, never the exact one: for an
+f-divergence the bound of a fresh critic trained against each restart's Q on
+held-out data (gdiv.evaluation.fresh_critic_bound), for mle the NLL and for mmd
+the MMD² on held-out batches. A restart that goes non-finite is frozen and not
+chosen. Every restart's fit and estimate are returned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gdiv import divergences, sweeps, training
+from gdiv.checkpoints import Checkpointer
+from gdiv.data import GaussianMixture
+from gdiv.evaluation import fresh_critic_bound
+from gdiv.models import Gaussian, MLPCritic
+from gdiv.runner import run_sweep, run_training
+from gdiv.workdir import Workdir
+
+EVAL_BATCHES = 100  # fresh batches on which the final estimate is averaged
+SELECTION_CRITIC_STEPS = 2000  # a fresh critic's steps per restart when choosing among restarts
+
+
+class IsotropicGaussian(Gaussian):
+  """Q_θ = N(μ, σ² I), θ = (μ, log σ): the `gaussian` family with one scale for all dimensions.
+
+  gdiv's `gaussian` family has one log σ per dimension; here its `log_scale`
+  parameter has shape (1,) and is broadcast to every dimension, so sampling and
+  log q(x) are the family's own. In 1-D it is the same model, parameter for parameter.
+  """
+
+  def setup(self):
+    self.mean = self.param("mean", nn.initializers.constant(self.init_mean), (self.dim,))
+    log_scale = self.param("log_scale", nn.initializers.constant(math.log(self.init_scale)), (1,))
+    self.log_scale = jnp.broadcast_to(log_scale, (self.dim,))
+
+
+def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learning_rate,
+                  critic_hidden: Sequence[int], n_critic: int, scheme: str,
+                  generator_loss: str, stabilisers: dict | None = None) -> training.Trainer:
+  """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps.
+
+  stabilisers: make_trainer's r1_penalty, r2_penalty, roth_gamma, roth_anneal_steps,
+  critic_bound; they act on a critic, so a divergence without one ignores them.
+  """
+  divergence = divergences.get(divergence_name)
+  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
+  return training.make_trainer(
+      IsotropicGaussian(dim=dim), divergence, model_optimizer=optax.sgd(learning_rate),
+      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
+      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
+      **((stabilisers or {}) if critic is not None else {}))
+
+
+def centred_on_data(trainer: training.Trainer, sample_data, restart, restarts: int) -> training.Trainer:
+  """The trainer whose init, for restart > 0 (restart 0, possibly a traced index, keeps the plain
+  initialisation), puts the model's mean on a data point drawn with the init key and its scale at
+  the data's, s·K^{-1/D} (s: the batch's standard deviation; K restarts share the data's volume)."""
+  def init(key, example_batch):
+    state = trainer.init(key, example_batch)
+    params = state.model_params["params"]
+    batch = sample_data(jax.random.fold_in(key, 7))
+    local = jnp.log(jnp.std(batch)) - jnp.log(restarts) / batch.shape[1]
+    moved = {"mean": batch[0], "log_scale": jnp.full_like(params["log_scale"], local)}
+    return state._replace(model_params={"params": {
+        **params, **{k: jnp.where(restart > 0, v, params[k]) for k, v in moved.items()}}})
+  return trainer._replace(init=init)
+
+
+def _estimates(trainer: training.Trainer, state: training.TrainState, sample_data, key) -> np.ndarray:
+  """The divergence's own estimate (bound, NLL or MMD²) on EVAL_BATCHES fresh batches."""
+  keys = jax.random.split(key, EVAL_BATCHES)
+  return np.asarray(jax.jit(jax.vmap(
+      lambda k: trainer.estimate(state, sample_data(jax.random.fold_in(k, 1)), k)))(keys), np.float64)
+
+
+def _fit(trainer, state, sample_data, seed: int, num_samples: int) -> dict:
+  estimates = _estimates(trainer, state, sample_data, jax.random.key(seed + 1))
+  params = state.model_params["params"]
+  return {"mu": np.asarray(params["mean"], np.float64),
+          "sigma": float(np.exp(params["log_scale"][0])), "estimate_name": trainer.divergence.estimate_name,
+          "estimate": float(estimates.mean()),
+          "estimate_se": float(estimates.std(ddof=1) / math.sqrt(EVAL_BATCHES)),
+          "params": state.model_params,
+          "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
+
+
+def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
+              learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
+              critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
+              scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
+              log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None,
+              stabilisers: dict | None = None, restarts: int = 1) -> dict:
+  """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
+
+  Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
+  samples (key seed + 1), and the divergence's estimate at the end of training
+  (the variational bound F with the final critic, the NLL, or the MMD²)
+  averaged over `EVAL_BATCHES` fresh batches, with its standard error. With
+  restarts > 1 (see the module docstring) also `restarts` (each restart's
+  μ, σ, selection estimate, diverged step) and `chosen`. With a workdir,
+  metrics and checkpoints go under the divergence's name and a rerun resumes
+  (a finished fit is evaluated again without training).
+  """
+  build = lambda **hparams: build_trainer(
+      divergence_name, mixture.dim, learning_rate=learning_rate, critic_learning_rate=critic_learning_rate,
+      critic_hidden=critic_hidden, n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
+      stabilisers=stabilisers)
+  sample_data = lambda key: mixture.sample(key, batch_size)
+  example = jnp.zeros((batch_size, mixture.dim))
+  trainer = build()
+  if restarts == 1:
+    state, _ = run_training(trainer, sample_data, steps=steps, example_batch=example, seed=seed,
+                            name=divergence_name, workdir=workdir, log_every=log_every)
+    return _fit(trainer, state, sample_data, seed, num_samples)
+  if not isinstance(restarts, int) or restarts < 1:
+    raise ValueError(f"restarts must be an integer ≥ 1; got {restarts!r}.")
+  keys = jnp.stack([jax.random.key(seed)] + [jax.random.fold_in(jax.random.key(seed), r)
+                                             for r in range(1, restarts)])
+  hparams = {"restart": jnp.arange(restarts, dtype=jnp.float32)}
+  checkpointer = None if workdir is None else Checkpointer(workdir.checkpoint_dir(divergence_name))
+  swept = run_sweep(lambda restart: centred_on_data(build(), sample_data, restart, restarts), sample_data, example,
+                    keys, hparams, steps=steps, log_every=log_every,
+                    checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer)
+  diverged = np.asarray(swept.diverged_at)
+  scores = _selection_estimates(trainer, swept.runs, mixture, batch_size, seed)
+  runs = [jax.tree.map(lambda x, r=r: x[r], swept.runs) for r in range(restarts)]
+  healthy = [r for r in range(restarts) if diverged[r] == sweeps.HEALTHY and np.isfinite(scores[r])]
+  if not healthy:
+    raise FloatingPointError(f"Every one of the {restarts} restarts with divergence {divergence_name!r} "
+                             f"went non-finite (at steps {diverged.tolist()}).")
+  chosen = min(healthy, key=lambda r: scores[r])
+  fit = _fit(trainer, runs[chosen], sample_data, seed, num_samples)
+  fit["chosen"] = chosen
+  with np.errstate(over="ignore"):  # a frozen, diverged restart may hold a huge log σ: σ = inf
+    fit["restarts"] = [{"restart": r, "mu": np.asarray(run.model_params["params"]["mean"]),
+                        "sigma": float(np.exp(run.model_params["params"]["log_scale"][0])),
+                        "selection_estimate": float(scores[r]), "diverged_at": int(diverged[r])}
+                       for r, run in enumerate(runs)]
+  return fit
+
+
+def _selection_estimates(trainer: training.Trainer, runs: training.TrainState, mixture: GaussianMixture,
+                         batch_size: int, seed: int) -> np.ndarray:
+  """Per restart (the leading axis of `runs`), the estimated divergence it is chosen by (smaller is
+  better), on held-out data: a fresh critic's bound for an f-divergence (every restart's critic
+  from the same key, so they differ only through Q), the divergence's own estimate otherwise."""
+  key = jax.random.fold_in(jax.random.key(seed), 2**20)  # a key no training batch uses
+  divergence = trainer.divergence
+  if not isinstance(divergence, divergences.FDivergence):
+    sample_data = lambda k: mixture.sample(k, batch_size)
+    keys = jax.random.split(key, EVAL_BATCHES)
+    per_run = lambda state: jnp.mean(jax.vmap(
+        lambda k: trainer.estimate(state, sample_data(jax.random.fold_in(k, 1)), k))(keys))
+  else:
+    model = IsotropicGaussian(dim=mixture.dim)
+    per_run = lambda state: fresh_critic_bound(
+        divergence, mixture.sample, lambda k, n: model.apply(state.model_params, k, n, method=model.sample),
+        key, steps=SELECTION_CRITIC_STEPS, batch_size=512, critic=MLPCritic(hidden=(64, 64)),
+        eval_samples=100_000)
+  return np.asarray(jax.jit(jax.vmap(per_run))(runs), np.float64)
