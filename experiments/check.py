@@ -24,7 +24,7 @@ from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
 
-SMOKE_FLAGS = ("--divergences=kl", "--families=gaussian", "--workdir={workdir}")
+SMOKE_FLAGS = ("--divergences=hinge", "--workdir={workdir}")  # the protocol checks only: quick
 BAD_FLAGS = (("--divergences=nope", "Unknown divergence 'nope'"),
              ("--import=no_such_gdiv_plugin", "no module named 'no_such_gdiv_plugin'"),
              ("--families=nope", "Unknown model family 'nope'"))

@@ -32,7 +32,7 @@ BAD_FLAGS = (("--samples=0", "--samples"),)
 
 P = GaussianMixture.create([0.5, 0.5], [-3.0, 3.0], [0.3, 0.3])
 Q = GaussianMixture.create([1.0], [0.0], [1.0])
-COLUMNS = ("v* on P", "v* on Q", "max |g_f(v*)| on P", "max f*(g_f(v*)) on Q", "max NS loss on Q",
+COLUMNS = ("v* on P", "v* on Q", "max ∣g_f(v*)∣ on P", "max f*(g_f(v*)) on Q", "max NS loss on Q",
            "max w(v*) on Q")
 
 

@@ -142,7 +142,7 @@ def test_objectives_beyond_f_fit_a_gaussian_when_the_target_is_one(name):
 
 
 def test_gradient_penalty_needs_a_critic():
-  with pytest.raises(ValueError, match="regularise a critic; 'mle' has none"):
+  with pytest.raises(ValueError, match="act on a critic; 'mle' has none"):
     training.make_trainer(models.get("gaussian")(dim=2), "mle", model_optimizer=optax.sgd(0.1),
                           gradient_penalty=10.0)
 

@@ -28,7 +28,7 @@ UNBOUNDED = 1e3  # c·tanh(v/c) with c ≫ |v|: the identity, so every row share
 SETTINGS = {  # name: (r1, r2, roth γ, critic bound c); γ is a variance in x² (P's smallest std is 0.5)
     "none": (0.0, 0.0, 0.0, UNBOUNDED), "r1": (0.1, 0.0, 0.0, UNBOUNDED), "r2": (0.0, 0.1, 0.0, UNBOUNDED),
     "roth": (0.0, 0.0, 0.01, UNBOUNDED), "bounded": (0.0, 0.0, 0.0, 3.0)}
-STEPS, BATCH, EVAL_BATCHES = 1000, 256, 20
+STEPS, BATCH, EVAL_BATCHES = 600, 256, 10
 
 
 def _build(name):

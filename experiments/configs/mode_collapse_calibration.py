@@ -17,7 +17,7 @@ CANDIDATES = (  # (name, generator/critic widths, learning rate, decay to 0, ste
     ("3x64, 1e-3 decayed, 20k", (64, 64, 64), 1e-3, True, 20_000),
 )
 ROWS = tuple(r for r in mode_collapse.ROWS if r[0] in ("GAN", "PacGAN4", "wasserstein_gp")) + (
-    ("wasserstein_gp, packed 4", "wasserstein_gp", "saddle", 4, 0.0, 0.0),)
+    ("wasserstein_gp, packed 4", "wasserstein_gp", "saddle", 4, 0.0, 0.0, 0.0),)
 
 
 def get_config():

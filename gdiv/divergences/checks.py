@@ -65,6 +65,16 @@ def _first(bad: np.ndarray) -> tuple[int, ...]:
   return np.unravel_index(int(np.argmax(bad)), bad.shape)
 
 
+def _require_close(div, prop: str, actual, expected, *, rtol: float, atol: float, detail, fix: str,
+                   skip=None) -> None:
+  """Fail `prop` at the first index where `actual` and `expected` differ (NaN differs); detail(i)
+  describes it. `skip`: a mask of indices not compared."""
+  close = np.isclose(actual, expected, rtol=rtol, atol=atol) | (False if skip is None else skip)
+  if not np.all(close):
+    i, = _first(~close)
+    _fail(div, prop, detail(i), fix)
+
+
 def is_f_divergence(div) -> bool:
   """Whether `div` is a member of the f-family (has f, f*, g_f and f*∘g_f)."""
   return all(callable(getattr(div, m, None)) for m in _F_MEMBERS)
@@ -211,12 +221,11 @@ def conjugate_is_sup(div) -> None:
     t = _t_points(div, v)
     numerical = np.asarray(jax.vmap(lambda s: jnp.max(u * s - f_u))(t))
     conjugate = np.asarray(div.conjugate(t))
-  close = np.isclose(conjugate, numerical, rtol=1e-4, atol=1e-5)
-  if not np.all(close):
-    i, = _first(~close)
-    _fail(div, "conjugate_is_sup", f"f*(t) = {_g(conjugate[i])} but sup_u {{u·t - f(u)}} = "
-          f"{_g(numerical[i])} at t = {_g(t[i])} (t = g_f(v), v = {_g(v[i])})",
-          "f* must be the Fenchel conjugate sup_u {u t - f(u)} of f over f_domain: check its signs, "
+  _require_close(
+      div, "conjugate_is_sup", conjugate, numerical, rtol=1e-4, atol=1e-5,
+      detail=lambda i: (f"f*(t) = {_g(conjugate[i])} but sup_u {{u·t - f(u)}} = {_g(numerical[i])} at "
+                        f"t = {_g(t[i])} (t = g_f(v), v = {_g(v[i])})"),
+      fix="f* must be the Fenchel conjugate sup_u {u t - f(u)} of f over f_domain: check its signs, "
           "its constants and its domain (+inf outside dom f*)")
 
 
@@ -260,15 +269,14 @@ def fused_matches_composition(div) -> None:
   with jax.enable_x64(True):  # reference: the unfused composition, in float64
     composed = np.asarray(div.conjugate(div.activation(jnp.asarray(np.asarray(v32), jnp.float64))))
   finite = np.isfinite(composed)
-  close = np.isclose(fused, composed, rtol=1e-4, atol=1e-5) | ~finite
   fix = "conjugate_activation(v) must equal conjugate(activation(v)), written as one stable expression"
   if finite.mean() <= 0.5:
     _fail(div, "fused_matches_composition", f"f*(g_f(v)) in float64 is not finite for "
           f"{int((~finite).sum())} of 801 v in [-20, 20]", fix)
-  if not np.all(close):
-    i, = _first(~close)
-    _fail(div, "fused_matches_composition", f"conjugate_activation({_g(v32[i])}) = {_g(fused[i])} but "
-          f"conjugate(activation({_g(v32[i])})) = {_g(composed[i])}", fix)
+  _require_close(
+      div, "fused_matches_composition", fused, composed, rtol=1e-4, atol=1e-5, skip=~finite, fix=fix,
+      detail=lambda i: (f"conjugate_activation({_g(v32[i])}) = {_g(fused[i])} but "
+                        f"conjugate(activation({_g(v32[i])})) = {_g(composed[i])}"))
 
 
 def fused_is_stable(div) -> None:
@@ -295,12 +303,11 @@ def regulariser_weight_matches_conjugate(div) -> None:
     slope, curvature = jax.vmap(jax.grad(div.activation)), jax.vmap(jax.grad(jax.grad(div.conjugate)))
     expected = np.asarray(slope(v) ** 2 * curvature(t))
     weight = np.asarray(div.regulariser_weight(v))
-  close = np.isclose(weight, expected, rtol=1e-6, atol=1e-9)
-  if not np.all(close):
-    i, = _first(~close)
-    _fail(div, "regulariser_weight_matches_conjugate", f"w({_g(v[i])}) = {_g(weight[i])} but "
-          f"g_f'(v)²·f*''(g_f(v)) = {_g(expected[i])} by autodiff of f* and g_f",
-          "the closed form `curvature` must equal g_f'(v)²·f*''(g_f(v)); or leave it None to derive it")
+  _require_close(
+      div, "regulariser_weight_matches_conjugate", weight, expected, rtol=1e-6, atol=1e-9,
+      detail=lambda i: (f"w({_g(v[i])}) = {_g(weight[i])} but g_f'(v)²·f*''(g_f(v)) = {_g(expected[i])} "
+                        "by autodiff of f* and g_f"),
+      fix="the closed form `curvature` must equal g_f'(v)²·f*''(g_f(v)); or leave it None to derive it")
 
 
 # The 1-D reference pair: the main job's mixture P, and Q with tails that keep every D_f finite.

@@ -104,7 +104,7 @@ def declares_capabilities(s: _Subject) -> None:
 
 
 def sample_shape(s: _Subject) -> None:
-  x = s.sample(s.variables, jax.random.key(4))
+  x = s.jit_sample(s.variables, jax.random.key(4), _N)
   if tuple(x.shape) != (_N, s.dim) or x.dtype != jnp.float32 or not bool(jnp.all(jnp.isfinite(x))):
     s.fail("sample_shape", f"sample(key, {_N}) gave shape {tuple(x.shape)}, dtype {x.dtype}, "
            f"finite: {bool(jnp.all(jnp.isfinite(x)))}", f"return a finite float32 array of shape (n, dim) = ({_N}, {s.dim})")
@@ -131,7 +131,7 @@ def jit_and_vmap_clean(s: _Subject) -> None:
 def sample_gradients(s: _Subject) -> None:
   if not s.model.differentiable_samples:
     return
-  grads = jax.grad(lambda p: jnp.mean(s.sample({**s.variables, "params": p}, jax.random.key(6)) ** 2))(
+  grads = jax.jit(jax.grad(lambda p: jnp.mean(s.sample({**s.variables, "params": p}, jax.random.key(6)) ** 2)))(
       s.variables["params"])
   leaves = [np.asarray(g) for g in jax.tree.leaves(grads)]
   if not all(np.all(np.isfinite(g)) for g in leaves):
@@ -146,13 +146,13 @@ def sample_gradients(s: _Subject) -> None:
 def log_prob_shape(s: _Subject) -> None:
   if not s.model.has_log_prob:
     return
-  x = s.sample(s.variables, jax.random.key(7))
-  log_q = s.log_prob(s.variables, x)
+  x = s.jit_sample(s.variables, jax.random.key(7), _N)
+  log_q = s.jit_log_prob(s.variables, x)
   if tuple(log_q.shape) != (_N,) or log_q.dtype != jnp.float32 or not bool(jnp.all(jnp.isfinite(log_q))):
     s.fail("log_prob_shape", f"log_prob of {_N} of its own samples gave shape {tuple(log_q.shape)}, "
            f"dtype {log_q.dtype}, finite: {bool(jnp.all(jnp.isfinite(log_q)))}",
            f"return a finite float32 log-density per point, shape (n,) = ({_N},), summed over the dim axis")
-  grads = jax.grad(lambda p: jnp.mean(s.log_prob({**s.variables, "params": p}, x)))(s.variables["params"])
+  grads = jax.jit(jax.grad(lambda p: jnp.mean(s.log_prob({**s.variables, "params": p}, x))))(s.variables["params"])
   if not all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads)):
     s.fail("log_prob_shape", "d mean log q(x)/dθ is not finite", "compute log q(x) in log-space "
            "(log-sum-exp, log σ rather than σ)")
