@@ -218,7 +218,7 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
       w = g_f'² f*''(g_f) (FDivergence.regulariser_weight; f-divergences only). γ is
       a noise variance, in units of x².
     roth_anneal_steps: T > 0 anneals γ_t = γ·0.01^{t/T} (Roth et al.'s schedule,
-      γ_T = γ/100, and on at that level after T); 0 keeps γ constant.
+      γ_T = γ/100, and kept at that level after T); 0 keeps γ constant.
     critic_bound: c > 0 bounds the raw critic smoothly, V ↦ c·tanh(V/c), so the
       log density-ratio it can express is capped (|v| < c). The bound F(T) ≤ D_f
       holds for every critic, so it stays a lower bound; 0 leaves V unbounded.
