@@ -51,7 +51,7 @@ from gdiv import divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
-from gdiv.fitting import EVAL_BATCHES, IsotropicGaussian, build_trainer, train_fit
+from gdiv.fitting import EVAL_BATCHES, IsotropicGaussian, build_trainer, restart_record, train_fit
 from gdiv.models import MLPCritic
 from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
@@ -131,7 +131,7 @@ def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: n
   else:
     row["variational_estimate"] = None  # maximum likelihood has no variational bound
     row["nll"] = fit["estimate"]
-  return row
+  return {**row, **restart_record(fit)}
 
 
 def results_table(rows: dict, mixture: GaussianMixture, config: dict) -> str:

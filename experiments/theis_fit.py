@@ -43,7 +43,7 @@ from absl import app, flags, logging
 
 from experiments import common
 from experiments.fit_gaussian_mixture import divergence_names
-from gdiv.fitting import train_fit
+from gdiv.fitting import restart_record, train_fit
 from experiments.fit_gaussian_mixture import study_divergences as f_study_divergences
 from gdiv import divergences
 from gdiv.data import GaussianMixture
@@ -117,7 +117,7 @@ def study_row(name: str, mixture: GaussianMixture, fit: dict | None, best: dict,
           "mu_error": float(np.linalg.norm(fit["mu"] - best["mu"])),
           "sigma_error": abs(fit["sigma"] - best["sigma"]), "value_at_fit": value_at_fit,
           "estimate_name": fit["estimate_name"], "estimate": fit["estimate"],
-          "estimate_se": fit["estimate_se"]}
+          "estimate_se": fit["estimate_se"], **restart_record(fit)}
 
 
 def _vector(v) -> str:

@@ -117,7 +117,7 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   (the variational bound F with the final critic, the NLL, or the MMD²)
   averaged over `EVAL_BATCHES` fresh batches, with its standard error. With
   restarts > 1 (see the module docstring) also `restarts` (each restart's
-  μ, σ, selection estimate, diverged step) and `chosen`. With a workdir,
+  μ, σ, selection estimate, diverged step) and `chosen_restart`. With a workdir,
   metrics and checkpoints go under the divergence's name and a rerun resumes
   (a finished fit is evaluated again without training).
   """
@@ -143,20 +143,26 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
                     checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer)
   diverged = np.asarray(swept.diverged_at)
   scores = _selection_estimates(trainer, swept.runs, mixture, batch_size, seed)
-  runs = [jax.tree.map(lambda x, r=r: x[r], swept.runs) for r in range(restarts)]
   healthy = [r for r in range(restarts) if diverged[r] == sweeps.HEALTHY and np.isfinite(scores[r])]
   if not healthy:
     raise FloatingPointError(f"Every one of the {restarts} restarts with divergence {divergence_name!r} "
                              f"went non-finite (at steps {diverged.tolist()}).")
   chosen = min(healthy, key=lambda r: scores[r])
-  fit = _fit(trainer, runs[chosen], sample_data, seed, num_samples)
-  fit["chosen"] = chosen
+  fit = _fit(trainer, jax.tree.map(lambda x: x[chosen], swept.runs), sample_data, seed, num_samples)
+  params = swept.runs.model_params["params"]
   with np.errstate(over="ignore"):  # a frozen, diverged restart may hold a huge log σ: σ = inf
-    fit["restarts"] = [{"restart": r, "mu": np.asarray(run.model_params["params"]["mean"]),
-                        "sigma": float(np.exp(run.model_params["params"]["log_scale"][0])),
-                        "selection_estimate": float(scores[r]), "diverged_at": int(diverged[r])}
-                       for r, run in enumerate(runs)]
+    sigmas = np.exp(np.asarray(params["log_scale"], np.float64)[:, 0])
+  fit["chosen_restart"] = chosen
+  fit["restarts"] = [{"restart": r, "mu": np.asarray(params["mean"][r]), "sigma": float(sigmas[r]),
+                      "selection_estimate": float(scores[r]), "diverged_at": int(diverged[r])}
+                     for r in range(restarts)]
   return fit
+
+
+def restart_record(fit: dict) -> dict:
+  """What a study's results.json keeps of a fit's restarts: the chosen one and every restart's
+  fit, selection estimate and divergence step ({} for a fit without restarts)."""
+  return {k: fit[k] for k in ("chosen_restart", "restarts") if k in fit}
 
 
 def _selection_estimates(trainer: training.Trainer, runs: training.TrainState, mixture: GaussianMixture,
