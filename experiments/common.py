@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from absl import app, flags, logging
 
-from gdiv import plugins, sharding, training
+from gdiv import divergences, plugins, sharding, training
 from gdiv.checkpoints import CheckpointError
 from gdiv.workdir import Workdir
 
@@ -101,7 +101,7 @@ def define_process_flags() -> None:
       message="--num_processes and --process_id need --coordinator_address (or --distributed).")
 
 
-def define_fit_flags(default_restarts: int = 1, default_roth_gamma: float = 0.0) -> None:
+def define_fit_flags(default_restarts: int = 1, default_use_recipe: bool = False) -> None:
   """--restarts and the critic stabilisers of the Gaussian-fit studies (gdiv.fitting.train_fit)."""
   flags.DEFINE_integer("restarts", default_restarts, "Restarts per divergence, trained as one vmapped "
                        "program; the one with the smallest estimated divergence (a fresh critic's "
@@ -110,12 +110,49 @@ def define_fit_flags(default_restarts: int = 1, default_roth_gamma: float = 0.0)
                      lower_bound=0.0)
   flags.DEFINE_float("r2_penalty", 0.0, "γ of (γ/2)·E_Q‖∇V‖² on the critic, at model samples.",
                      lower_bound=0.0)
-  flags.DEFINE_float("roth_gamma", default_roth_gamma, "γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))"
+  flags.DEFINE_float("roth_gamma", 0.0, "γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))"
                      "·‖∇V‖²] (a noise variance, in x²).", lower_bound=0.0)
   flags.DEFINE_integer("roth_anneal_steps", 0, "T > 0: γ_t = γ·0.01^{t/T} (Roth et al.); 0: constant; "
                        "-1: T = --steps.", lower_bound=-1)
   flags.DEFINE_float("critic_bound", 0.0, "c > 0 bounds the critic's raw output as c·tanh(V/c).",
                      lower_bound=0.0)
+  flags.DEFINE_bool("use_recipe", default_use_recipe, "Train each divergence with its recipe "
+                    "(gdiv.divergences.Recipe: generator loss, stabilisers); a stabiliser flag set "
+                    "here replaces the recipe's.")
+
+
+def recipe_values(config) -> dict:
+  """With config.use_recipe, the fields config.divergence's recipe sets (gdiv.divergences.Recipe),
+  {field: value}; {} without. A study that asks for recipes must have every field they set."""
+  if not config.get("use_recipe"):
+    return {}
+  recipe = divergences.recipe_of(divergences.get(config["divergence"]))
+  missing = [field for field in recipe.settings() if field not in config]
+  if missing:
+    raise ValueError(f"config.use_recipe: the recipe of {config['divergence']!r} sets "
+                     f"{', '.join(missing)}, which this study's config does not have; add the fields "
+                     "or set config.use_recipe=False.")
+  return recipe.settings()
+
+
+def critic_options(config, value=None) -> dict:
+  """make_trainer's critic-side arguments from config fields: n_critic, generator_loss and the
+  stabilisers (roth_anneal_steps -1: config.steps); {} for a divergence without a critic.
+  value(field): a field's value (a traced one in a sweep); default config[field]."""
+  if not divergences.get(config.divergence).needs_critic:
+    return {}
+  value = value or (lambda field: config[field])
+  return {"n_critic": config.n_critic, "generator_loss": config.generator_loss,
+          **{field: value(field) for field in training.STABILISERS},
+          "roth_anneal_steps": config.steps if config.roth_anneal_steps == -1 else config.roth_anneal_steps}
+
+
+FIT_OPTIONS = ("restarts", "stabilisers", "use_recipe")  # train_fit's, as fit_options_from_flags records them
+
+
+def fit_options(config: dict) -> dict:
+  """train_fit's restarts, stabilisers and use_recipe from a fit study's config (those it records)."""
+  return {k: config[k] for k in FIT_OPTIONS if k in config}
 
 
 def fit_options_from_flags() -> dict:
@@ -125,7 +162,8 @@ def fit_options_from_flags() -> dict:
   if FLAGS.roth_gamma and FLAGS.roth_anneal_steps:
     stabilisers["roth_anneal_steps"] = FLAGS.steps if FLAGS.roth_anneal_steps < 0 else FLAGS.roth_anneal_steps
   return {**({"stabilisers": stabilisers} if stabilisers else {}),
-          **({"restarts": FLAGS.restarts} if FLAGS.restarts > 1 else {})}
+          **({"restarts": FLAGS.restarts} if FLAGS.restarts > 1 else {}),
+          **({"use_recipe": True} if FLAGS.use_recipe else {})}
 
 
 def _flag_values(argv: Sequence[str], name: str) -> list[str]:

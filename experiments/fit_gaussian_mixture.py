@@ -51,7 +51,8 @@ from gdiv import divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
-from gdiv.fitting import EVAL_BATCHES, IsotropicGaussian, build_trainer, restart_record, train_fit
+from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, options_note, restart_record,
+                          train_fit)
 from gdiv.models import MLPCritic
 from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
@@ -147,7 +148,7 @@ def results_table(rows: dict, mixture: GaussianMixture, config: dict) -> str:
       f"scheme {config['scheme']}, generator loss {config['generator_loss']}; model: gradient step "
       f"{config['learning_rate']}; critic: MLP {'×'.join(map(str, config['critic_hidden']))} tanh, "
       f"gradient step {config['critic_learning_rate']}, n_critic {config['n_critic']} "
-      "(the same critic settings for every divergence).", "",
+      "(the same critic settings for every divergence)." + options_note(config, rows), "",
       "| divergence | μ̂ | σ̂ | μ* | σ* | abs(μ̂−μ*) | abs(σ̂−σ*) | F̂ | D_f(P‖Q*) | D_f(P‖Q̂) | F̂ ≤ D_f(P‖Q*) |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
   ]
@@ -418,7 +419,7 @@ def main(argv):
   rows, samples, fits = {}, [], {}
   for name in names:
     fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs,
-                                 restarts=config.get("restarts", 1), stabilisers=config.get("stabilisers"))
+                                 **common.fit_options(config))
     rows[name] = study_row(name, mixture, fit, grid)
     logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, rows[name]["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])

@@ -29,6 +29,7 @@ import ml_collections
 import numpy as np
 import optax
 
+from experiments import common
 from gdiv import divergences, models, study, training
 from gdiv.data import DIGITS_SHAPE, load_digits, ring
 from gdiv.evaluation import median_bandwidths, mmd2, mode_metrics, nll
@@ -81,7 +82,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("learning_rate", "image_learning_rate"):
     if not config[field] > 0:
       raise ValueError(f"config.{field} must be > 0; got {config[field]}.")
-  for field in ("beta1", "image_beta1"):
+  for field in ("beta1", "image_beta1", "beta2"):
     if not 0 <= config[field] < 1:
       raise ValueError(f"config.{field} must be in [0, 1); got {config[field]}.")
   for field in ("batch_size", "eval_samples"):
@@ -90,14 +91,21 @@ def validate(config: ml_collections.ConfigDict) -> None:
   check_schedule(config.steps, config.log_every, config.checkpoint_every)
 
 
+def recipe_values(config) -> dict:
+  """The divergence's recipe (config.use_recipe); an image family's Adam β1 is `image_beta1`."""
+  image = is_image_family(config.model)
+  return {("image_beta1" if image and k == "beta1" else k): v for k, v in common.recipe_values(config).items()}
+
+
 def make_trainer(config) -> training.Trainer:
   image = is_image_family(config.model)
   optimizer = lambda: optax.adam(config.image_learning_rate if image else config.learning_rate,
-                                 b1=config.image_beta1 if image else config.beta1)
+                                 b1=config.image_beta1 if image else config.beta1, b2=config.beta2)
   divergence = divergences.get(config.divergence)
   critic = make_critic(config) if divergence.needs_critic else None
   return training.make_trainer(make_model(config), divergence, model_optimizer=optimizer(),
-                               critic=critic, critic_optimizer=optimizer() if critic is not None else None)
+                               critic=critic, critic_optimizer=optimizer() if critic is not None else None,
+                               **common.critic_options(config))
 
 
 @functools.cache
@@ -213,4 +221,5 @@ def matrix(points, rows) -> str:
 
 
 EXPERIMENT = study.Experiment(sweepable=(), validate=validate, make_trainer=make_trainer, data=data,
-                              evaluate=evaluate, report=matrix, runs_in_turn=lambda config: is_image_family(config.model))
+                              evaluate=evaluate, report=matrix, runs_in_turn=lambda config: is_image_family(config.model),
+                              recipe=recipe_values)

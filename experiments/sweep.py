@@ -116,7 +116,7 @@ def run_from_flags(**overrides) -> None:
   config.update({field: value for field, value in overrides.items() if value is not None})
   filename = config_flags.get_config_filename(FLAGS["config"])
   experiment, points, published, title = load_study(config, filename)
-  resolved, groups = study.plan(config, points, config.seeds, experiment.sweepable)
+  resolved, groups = study.plan(config, points, config.seeds, experiment)
   for point in resolved:
     experiment.validate(point.config)
   only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))

@@ -45,7 +45,8 @@ DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
-SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "gradient_penalty", *training.STABILISERS)
+SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
+             *training.STABILISERS)
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
@@ -78,8 +79,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("learning_rate", "critic_learning_rate", "ring_radius", "ring_std", "grid_std"):
     if not config[field] > 0:
       raise ValueError(f"config.{field} must be > 0; got {config[field]}.")
-  if not 0 <= config.beta1 < 1:
-    raise ValueError(f"config.beta1 must be in [0, 1); got {config.beta1}.")
+  for field in ("beta1", "beta2"):
+    if not 0 <= config[field] < 1:
+      raise ValueError(f"config.{field} must be in [0, 1); got {config[field]}.")
   for field in ("batch_size", "steps", "eval_samples", "latent_dim", "log_every",
                 "checkpoint_every", "keep_checkpoints"):
     if not isinstance(config[field], int) or config[field] < 1:
@@ -121,7 +123,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
   def optimizer(learning_rate):
     if config.learning_rate_decay:
       learning_rate = optax.linear_schedule(learning_rate, 0.0, config.steps)
-    opt = optax.adam(learning_rate, b1=value("beta1"))
+    opt = optax.adam(learning_rate, b1=value("beta1"), b2=value("beta2"))
     return optax.apply_if_finite(opt, max_consecutive_errors=100) if config.skip_nonfinite_updates else opt
 
   divergence = divergences.get(config.divergence)
@@ -133,11 +135,8 @@ def make_trainer(config, **hparams) -> training.Trainer:
       generator(config), divergence, model_optimizer=optimizer(value("learning_rate")),
       critic=critic if uses_critic else None,
       critic_optimizer=optimizer(value("critic_learning_rate")) if uses_critic else None,
-      n_critic=config.n_critic, scheme=config.scheme,
-      generator_loss=config.generator_loss if uses_critic else "saddle",
-      gradient_penalty=value("gradient_penalty") if uses_critic else None,
-      **({field: value(field) for field in training.STABILISERS} if uses_critic else {}),
-      roth_anneal_steps=config.steps if config.roth_anneal_steps == -1 else config.roth_anneal_steps)
+      scheme=config.scheme, gradient_penalty=value("gradient_penalty") if uses_critic else None,
+      **common.critic_options(config, value))
 
 
 def generator(config) -> MLPGenerator:
@@ -196,7 +195,8 @@ def study_figure(path, points, rows) -> None:
 
 
 EXPERIMENT = study.Experiment(sweepable=SWEEPABLE, validate=validate, make_trainer=make_trainer,
-                              data=data, evaluate=evaluate, figure=study_figure)
+                              data=data, evaluate=evaluate, figure=study_figure,
+                              recipe=common.recipe_values)
 
 
 def train(config, workdir: Workdir | None, on_state=None):
@@ -219,7 +219,8 @@ def results_table(config, metrics: dict, num_modes: int) -> str:
       f"# {config.dataset}: generator trained with {config.divergence}", "",
       f"{config.steps} steps, batch {config.batch_size}, {config.scheme} updates "
       f"(n_critic {config.n_critic}), generator loss {config.generator_loss}, Adam "
-      f"lr {config.learning_rate:g}/{config.critic_learning_rate:g}, β1 {config.beta1:g}; "
+      f"lr {config.learning_rate:g}/{config.critic_learning_rate:g}, β1 {config.beta1:g}, "
+      f"β2 {config.beta2:g}; "
       f"metrics on {config.eval_samples} samples (VEEGAN/PacGAN protocol, threshold 3σ).", "",
       "| divergence | modes | high-quality | reverse KL |", "|---|---|---|---|",
       f"| {config.divergence} | {metrics['modes']} / {num_modes} | {metrics['high_quality_pct']:.1f} % "
@@ -245,6 +246,7 @@ def plot_samples(path, mixture: GaussianMixture, samples: np.ndarray, title: str
 def main(argv):
   del argv
   config = FLAGS.config
+  config.update(common.recipe_values(config))  # --config.use_recipe: the divergence's recipe
   validate(config)
   workdir = Workdir(FLAGS.workdir)
   # a decaying step size is a function of config.steps: such a run cannot be extended

@@ -14,7 +14,9 @@ with the smallest *estimated* divergence, never the exact one: for an
 f-divergence the bound of a fresh critic trained against each restart's Q on
 held-out data (gdiv.evaluation.fresh_critic_bound), for mle the NLL and for mmd
 the MMD² on held-out batches. A restart that goes non-finite is frozen and not
-chosen. Every restart's fit and estimate are returned.
+chosen; nor is one whose fresh critic's bound stays below a constant critic's
+(the critic failed, so the smallest bound is not the smallest divergence).
+Every restart's fit and estimate are returned.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from absl import logging
 
 from gdiv import divergences, sweeps, training
 from gdiv.checkpoints import Checkpointer
@@ -104,12 +107,24 @@ def _fit(trainer, state, sample_data, seed: int, num_samples: int) -> dict:
           "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
 
 
+def recipe_options(divergence_name: str, steps: int) -> dict:
+  """train_fit's arguments from the divergence's recipe: n_critic, generator_loss and the
+  stabilisers (Roth's annealing over `steps` where the recipe says -1). Adam's β have no
+  counterpart here (plain gradient steps)."""
+  settings = divergences.recipe_of(divergences.get(divergence_name)).settings()
+  stabilisers = {k: v for k, v in settings.items() if k in (*training.STABILISERS, "roth_anneal_steps")}
+  if stabilisers.get("roth_anneal_steps") == -1:
+    stabilisers["roth_anneal_steps"] = steps
+  return {**{k: settings[k] for k in ("n_critic", "generator_loss") if k in settings},
+          **({"stabilisers": stabilisers} if stabilisers else {})}
+
+
 def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, batch_size: int = 1024,
               learning_rate: float = 0.01, critic_learning_rate: float = 0.03,
               critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
               scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
               log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None,
-              stabilisers: dict | None = None, restarts: int = 1) -> dict:
+              stabilisers: dict | None = None, restarts: int = 1, use_recipe: bool = False) -> dict:
   """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
 
   Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
@@ -119,8 +134,15 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   restarts > 1 (see the module docstring) also `restarts` (each restart's
   μ, σ, selection estimate, diverged step) and `chosen_restart`. With a workdir,
   metrics and checkpoints go under the divergence's name and a rerun resumes
-  (a finished fit is evaluated again without training).
+  (a finished fit is evaluated again without training). use_recipe: the divergence's
+  recipe (`recipe_options`) replaces n_critic and generator_loss and joins `stabilisers`
+  (whose own entries win).
   """
+  if use_recipe:
+    recipe = recipe_options(divergence_name, steps)
+    n_critic = recipe.get("n_critic", n_critic)
+    generator_loss = recipe.get("generator_loss", generator_loss)
+    stabilisers = {**recipe.get("stabilisers", {}), **(stabilisers or {})}
   build = lambda **hparams: build_trainer(
       divergence_name, mixture.dim, learning_rate=learning_rate, critic_learning_rate=critic_learning_rate,
       critic_hidden=critic_hidden, n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
@@ -140,14 +162,16 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   checkpointer = None if workdir is None else Checkpointer(workdir.checkpoint_dir(divergence_name))
   swept = run_sweep(lambda restart: centred_on_data(build(), sample_data, restart, restarts), sample_data, example,
                     keys, hparams, steps=steps, log_every=log_every,
-                    checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer)
+                    checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer,
+                    on_chunk=None if workdir is None else _restart_metrics_logger(workdir, divergence_name))
   diverged = np.asarray(swept.diverged_at)
   scores = _selection_estimates(trainer, swept.runs, mixture, batch_size, seed)
   healthy = [r for r in range(restarts) if diverged[r] == sweeps.HEALTHY and np.isfinite(scores[r])]
   if not healthy:
     raise FloatingPointError(f"Every one of the {restarts} restarts with divergence {divergence_name!r} "
                              f"went non-finite (at steps {diverged.tolist()}).")
-  chosen = min(healthy, key=lambda r: scores[r])
+  measured = [r for r in healthy if scores[r] >= _constant_critic_value(trainer.divergence)]
+  chosen = min(measured or healthy, key=lambda r: scores[r])
   fit = _fit(trainer, jax.tree.map(lambda x: x[chosen], swept.runs), sample_data, seed, num_samples)
   params = swept.runs.model_params["params"]
   with np.errstate(over="ignore"):  # a frozen, diverged restart may hold a huge log σ: σ = inf
@@ -159,10 +183,50 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   return fit
 
 
+def options_note(config: dict, names: Sequence[str]) -> str:
+  """The protocol sentence on a fit study's restarts, stabilisers and recipes ("" for a plain run):
+  what its config recorded (experiments.common.fit_options_from_flags)."""
+  parts = []
+  if config.get("restarts", 1) > 1:
+    parts.append(f"{config['restarts']} restarts per divergence as one program (restart 0 from N(0, I), the "
+                 "others centred on data points), the one with the smallest estimated divergence on "
+                 "held-out data kept")
+  if config.get("stabilisers"):
+    parts.append("stabilisers " + ", ".join(f"{k}={v:g}" for k, v in config["stabilisers"].items()))
+  if config.get("use_recipe"):
+    recipes = {n: divergences.recipe_of(divergences.get(n)) for n in names}
+    parts.append("each divergence's recipe (Adam's β do not apply to plain gradient steps): " + "; ".join(
+        f"{n}: {r.describe()}" for n, r in recipes.items() if r.settings()))
+  return "".join(f" {p[0].upper()}{p[1:]}." for p in parts)
+
+
+def _restart_metrics_logger(workdir: Workdir, name: str):
+  """on_chunk for run_sweep: one metrics.jsonl record per restart and host call, and a log line."""
+  def log(step: int, n: int, metrics: dict, diverged_at: np.ndarray) -> None:
+    del n
+    for r in range(len(diverged_at)):
+      workdir.log_metrics({"step": step, "name": name, "restart": r,
+                           **{k: float(np.nanmean(v[r])) for k, v in metrics.items()}})
+    logging.info("%s: step %d, %d restarts, %d diverged", name, step, len(diverged_at),
+                 int(np.sum(diverged_at != sweeps.HEALTHY)))
+  return log
+
+
 def restart_record(fit: dict) -> dict:
   """What a study's results.json keeps of a fit's restarts: the chosen one and every restart's
   fit, selection estimate and divergence step ({} for a fit without restarts)."""
   return {k: fit[k] for k in ("chosen_restart", "restarts") if k in fit}
+
+
+def _constant_critic_value(divergence) -> float:
+  """What a fresh critic's bound must reach to measure anything: the bound of the constant critic
+  T ≡ f'(1), F = f'(1) - f*(f'(1)) = f(1) (0; -log 4 for gan). A restart whose fresh critic ends
+  below it (Q so far from P that the critic's extrapolation makes E_Q[f*(T)] explode, and the bound
+  hugely negative) has no estimate, and is chosen only if no restart has one. -inf for a
+  divergence estimated without a critic (NLL, MMD²)."""
+  if not isinstance(divergence, divergences.FDivergence):
+    return -math.inf
+  return float(divergence.f(1.0))
 
 
 def _selection_estimates(trainer: training.Trainer, runs: training.TrainState, mixture: GaussianMixture,

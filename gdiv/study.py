@@ -53,6 +53,9 @@ class Experiment(NamedTuple):
   runs_in_turn(config) -> bool: optional; True trains a group's runs one after
     another on each device instead of vectorised (convolutional models on CPU;
     gdiv.sweeps.make_sweep says why).
+  recipe(config) -> {field: value}: optional; the fields a point's training recipe sets
+    (experiments.common.recipe_values). A field the sweep sets for the point keeps the
+    sweep's value; the others join the point's values, so its table row shows them.
   """
 
   sweepable: tuple[str, ...]
@@ -63,6 +66,7 @@ class Experiment(NamedTuple):
   figure: Callable[[Any, Sequence["Point"], Sequence[dict]], None] | None = None
   report: Callable[[Sequence["Point"], Sequence[dict]], str] | None = None
   runs_in_turn: Callable[[ml_collections.ConfigDict], bool] | None = None
+  recipe: Callable[[ml_collections.ConfigDict], dict] | None = None
 
 
 class Point(NamedTuple):
@@ -111,12 +115,24 @@ def _label(index: int, values: dict) -> str:
   return f"{index:03d}" + (f"_{text}" if text else "")
 
 
+def _point(index: int, values: dict, base: ml_collections.ConfigDict, experiment: Experiment) -> Point:
+  """One point: the sweep's values, then the fields its recipe sets that the sweep does not."""
+  config = point_config(base, values)
+  if experiment.recipe is not None:
+    from_recipe = {k: v for k, v in experiment.recipe(config).items() if k not in values}
+    if from_recipe:
+      return Point(index, {**values, **from_recipe}, point_config(base, {**values, **from_recipe}),
+                   _label(index, values))
+  return Point(index, dict(values), config, _label(index, values))
+
+
 def plan(base: ml_collections.ConfigDict, points: Sequence[dict], seeds: int,
-         sweepable: Sequence[str]) -> tuple[list[Point], list[Group]]:
+         experiment: Experiment) -> tuple[list[Point], list[Group]]:
   """Points, and groups of (point, seed) runs that one vmapped program can train."""
   if not isinstance(seeds, int) or seeds < 1:
     raise ValueError(f"config.seeds must be a positive integer; got {seeds!r}.")
-  resolved = [Point(i, dict(v), point_config(base, v), _label(i, v)) for i, v in enumerate(points)]
+  sweepable = experiment.sweepable
+  resolved = [_point(i, v, base, experiment) for i, v in enumerate(points)]
   by_shape: dict[str, list[Point]] = {}
   for point in resolved:
     shape = {k: v for k, v in point.config.to_dict().items() if k not in (*sweepable, *RUN_FIELDS)}
@@ -292,7 +308,7 @@ def run_study(experiment: Experiment, base: ml_collections.ConfigDict, points: S
   group has finished, else None.
   """
   seeds = base.seeds
-  resolved, groups = plan(base, points, seeds, experiment.sweepable)
+  resolved, groups = plan(base, points, seeds, experiment)
   for point in resolved:
     experiment.validate(point.config)
   progress = Progress(groups)

@@ -2,9 +2,13 @@
 
 Compiled programs go to a persistent cache for the session, so a test that
 compiles the same program again (a resumed run, a lone run beside its sweep)
-loads it instead.
+loads it instead. The cache is one folder for the whole session: pytest-xdist's
+workers and the experiments a test starts as subprocesses (a killed run and its
+resumption, the processes of a multi-process run) inherit it through JAX's
+environment variables, set before any of them starts.
 """
 
+import os
 import tempfile
 
 import jax
@@ -24,7 +28,21 @@ def float64():
     yield
 
 
+def pytest_collection_modifyitems(config, items):
+  """Slow tests first: pytest-xdist hands tests out in this order, so the long ones start early and
+  the quick ones fill the gaps, instead of one long test running alone at the end."""
+  del config
+  items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+SESSION_CACHE = "GDIV_TEST_COMPILATION_CACHE"  # set by the first process of a session, inherited by the rest
+
+
 def pytest_configure(config):
   del config
-  jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="gdiv-jax-cache-"))
-  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+  if SESSION_CACHE not in os.environ:
+    os.environ[SESSION_CACHE] = tempfile.mkdtemp(prefix="gdiv-jax-cache-")
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ[SESSION_CACHE]
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  jax.config.update("jax_compilation_cache_dir", os.environ[SESSION_CACHE])
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

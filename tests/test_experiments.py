@@ -29,6 +29,7 @@ def test_every_experiment_module_is_covered():
   assert {"train_toy2d", "sweep", "likelihood_vs_samples", "plot"} <= set(EXPERIMENTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(name, tmp_path):
   module = importlib.import_module(f"experiments.{name}")

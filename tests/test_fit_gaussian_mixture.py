@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -15,10 +16,11 @@ def _run(*flags, timeout=300):
                         cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
   result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl,mle",
                 "--mixture_weights=0.75,0.25", "--mixture_means=-0.8,1.5", "--mixture_stds=0.6,0.9",
-                "--steps=4000")
+                "--steps=2000")
   assert result.returncode == 0, result.stderr[-3000:]
   rows = json.loads((tmp_path / "results.json").read_text())
   assert list(rows) == ["kl", "reverse_kl", "mle"]
@@ -41,6 +43,7 @@ def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
   assert "cross_table" not in rows and not (tmp_path / "cross_table.md").exists()  # opt-in
 
 
+@pytest.mark.slow
 def test_cross_table_puts_fresh_critic_bounds_beside_exact_divergences(tmp_path):
   result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl", "--steps=100",
                 "--log_every=50", "--cross_table", "--cross_table_critic_steps=100")

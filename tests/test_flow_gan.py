@@ -21,6 +21,7 @@ def tiny_config():
   return config
 
 
+@pytest.mark.slow
 def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
   points = [{"objective": "mle"}, {"objective": "hybrid", "hybrid_lambda": 0.1}]
   results = study.run_study(flow_gan.EXPERIMENT, tiny_config(), points, workdir=Workdir(tmp_path), title="t")

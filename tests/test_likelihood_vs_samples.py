@@ -8,6 +8,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from experiments.likelihood_vs_samples import memorisation_rows, noise_mixture_row
 
@@ -41,6 +42,7 @@ def test_memoriser_has_good_samples_and_a_diverging_test_nll():
   assert truth["nll"] < fit["nll"]
 
 
+@pytest.mark.slow
 def test_study_writes_its_table_and_figure(tmp_path):
   result = subprocess.run([sys.executable, "-m", "experiments.likelihood_vs_samples",
                            f"--workdir={tmp_path}", "--dims=2,16", "--num_test=300",

@@ -105,6 +105,7 @@ TARGET = GaussianMixture.create([0.3, 0.3, 0.4], [[-1.0, 0.0], [1.0, 0.5], [0.0,
                                 [[0.3, 0.5], [0.4, 0.3], [0.5, 0.4]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, kwargs", [("flow", dict(num_layers=8)), ("made", dict(num_blocks=5))])
 def test_mle_brings_flow_and_made_within_a_tenth_of_a_nat_of_the_true_entropy(name, kwargs):
   model = models.get(name)(dim=2, **kwargs)
@@ -123,6 +124,7 @@ def test_mle_brings_flow_and_made_within_a_tenth_of_a_nat_of_the_true_entropy(na
 GAUSSIAN_TARGET = GaussianMixture.create([1.0], [[1.0, -1.0]], [[0.5, 1.5]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["wasserstein_gp", "hinge", "least_squares", "relativistic", "mmd", "hybrid"])
 def test_objectives_beyond_f_fit_a_gaussian_when_the_target_is_one(name):
   """Each objective is minimised at Q = P; with P in the model family training must get there."""
@@ -147,6 +149,7 @@ def test_gradient_penalty_needs_a_critic():
                           gradient_penalty=10.0)
 
 
+@pytest.mark.slow
 def test_vae_elbo_below_iwae_below_exact_log_likelihood(float64):
   vae = models.get("vae")(dim=3, latent_dim=2, hidden=(16,), linear_decoder=True)
   params = _init_perturbed(vae, scale=0.5)

@@ -68,6 +68,7 @@ def test_the_study_config_lists_every_possible_pair_with_its_data_sets_budget():
     assert {k: point[k] for k in budget} == budget
 
 
+@pytest.mark.slow
 def test_runs_trained_in_turn_equal_vectorised_runs():
   base = config(model="conv_generator", divergence="hinge", batch_size=16)
   sample_batch, example = pairings.data(base)

@@ -63,6 +63,7 @@ def plugin(tmp_path):
   return path
 
 
+@pytest.mark.slow
 def test_user_code_passes_check_and_the_command_line_names_a_wrong_conjugate(plugin):
   plugins.load(str(plugin))  # in this process, as --import does in every entry point
   assert len(divergences.check("user_pearson")) == 12
@@ -74,6 +75,7 @@ def test_user_code_passes_check_and_the_command_line_names_a_wrong_conjugate(plu
                           "conjugate_is_sup: f*(t) = nan but sup_u {u·t - f(u)} = -4 at t = -20.0855"), fatal
 
 
+@pytest.mark.slow
 def test_a_study_row_with_a_user_family_and_divergence_runs_and_resumes_without_the_flag(plugin, tmp_path):
   workdir = tmp_path / "run"
   row = ("experiments.sweep", "--config=experiments/configs/pairing.py", "--config.model=user_laplace",

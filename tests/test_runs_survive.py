@@ -138,6 +138,7 @@ def _final_state(workdir, steps):
   return state
 
 
+@pytest.mark.slow
 def test_run_killed_mid_way_resumes_to_the_same_parameters(tmp_path):
   steps = 3000  # the kill lands after the step-1000 checkpoint, 10 checkpoints before the end
   args = [f"--config.steps={steps}"]

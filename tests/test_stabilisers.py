@@ -22,6 +22,8 @@ from gdiv.data import GaussianMixture
 from gdiv.evaluation import exact_f_divergence
 from gdiv.models import MLPCritic
 
+pytestmark = pytest.mark.slow  # subprocesses or many compiled programs: the README's command runs them first
+
 P = GaussianMixture.create([0.7, 0.3], [-1.0, 1.2], [0.5, 1.0])
 Q_MEAN, Q_STD = 0.2, 1.0
 UNBOUNDED = 1e3  # c·tanh(v/c) with c ≫ |v|: the identity, so every row shares one traced program

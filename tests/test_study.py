@@ -8,7 +8,7 @@ import runpy
 import numpy as np
 import pytest
 
-from experiments import plot, train_toy2d
+from experiments import common, plot, train_toy2d
 from experiments.configs.train_toy2d import get_config
 from gdiv import fitting, hyper, study
 from gdiv.workdir import Workdir
@@ -50,13 +50,37 @@ def test_malformed_sweeps_are_clear_errors(bad, message):
 def test_points_differing_only_in_seed_and_sweepable_fields_share_one_program():
   points = hyper.expand(lambda h: h.product([
       h.sweep("config.critic_pack", [1, 2]), h.sweep("config.learning_rate", [1e-4, 1e-3])]))
-  resolved, groups = study.plan(tiny_config(seeds=3), points, 3, train_toy2d.SWEEPABLE)
+  resolved, groups = study.plan(tiny_config(seeds=3), points, 3, train_toy2d.EXPERIMENT)
   assert len(resolved) == 4 and len(groups) == 2
   for group in groups:
     assert group.traced == ("learning_rate",)
     assert len(group.runs) == 6 and len({p.config.critic_pack for p, _ in group.runs}) == 1
   with pytest.raises(ValueError, match="does not have"):
-    study.plan(tiny_config(), [{"no_such_field": 1}], 1, ())
+    study.plan(tiny_config(), [{"no_such_field": 1}], 1, train_toy2d.EXPERIMENT)
+
+
+def test_a_recipe_sets_its_fields_per_point_unless_the_sweep_does_and_the_row_shows_them():
+  points = hyper.expand(lambda h: h.zipit([h.sweep("config.divergence", ["wasserstein_gp", "kl", "hinge"]),
+                                           h.sweep("config.n_critic", [2, 1, 1])]))
+  resolved, _ = study.plan(tiny_config(use_recipe=True), points, 1, train_toy2d.EXPERIMENT)
+  wgan, kl, hinge = resolved
+  assert (wgan.config.n_critic, wgan.config.beta1, wgan.config.beta2) == (2, 0.0, 0.9)  # the sweep's n_critic
+  assert wgan.values == {"divergence": "wasserstein_gp", "n_critic": 2, "beta1": 0.0, "beta2": 0.9}
+  assert (kl.config.roth_gamma, kl.config.critic_bound, kl.config.roth_anneal_steps) == (0.1, 10.0, -1)
+  assert hinge.values == {"divergence": "hinge", "n_critic": 1}  # hinge declares no recipe
+  plain, _ = study.plan(tiny_config(), points, 1, train_toy2d.EXPERIMENT)
+  assert [p.config.to_dict() for p in plain] == [study.point_config(tiny_config(), v).to_dict() for v in points]
+  assert plain[1].config.roth_gamma == 0.0
+  with pytest.raises(ValueError, match="the recipe of 'kl' sets beta1, roth_gamma, roth_anneal_steps, "
+                                       "critic_bound, which this study's config does not have"):
+    common.recipe_values({"use_recipe": True, "divergence": "kl"})
+
+
+def test_a_fit_study_takes_its_divergences_recipe():
+  assert fitting.recipe_options("kl", steps=300) == {
+      "stabilisers": {"roth_gamma": 0.1, "roth_anneal_steps": 300, "critic_bound": 10.0}}
+  assert fitting.recipe_options("reverse_kl", steps=300)["generator_loss"] == "saddle"
+  assert fitting.recipe_options("mle", steps=300) == {}
 
 
 def test_standard_error_and_its_formatting():
@@ -74,6 +98,7 @@ def _run(config, points, workdir):
   return study.run_study(train_toy2d.EXPERIMENT, config, points, workdir=workdir, title="t")
 
 
+@pytest.mark.slow
 def test_each_seed_of_a_group_equals_its_lone_run(tmp_path):
   config = tiny_config(seeds=2)
   points = [{"learning_rate": 1e-3}, {"learning_rate": 3e-3}]  # one group, lr traced
@@ -107,6 +132,7 @@ class Interrupt(Exception):
   pass
 
 
+@pytest.mark.slow
 def test_a_killed_and_restarted_sweep_ends_with_the_same_results(tmp_path, monkeypatch):
   config = tiny_config(seeds=2)
   points = [{"critic_pack": 1}, {"critic_pack": 2}]  # two groups
@@ -153,7 +179,8 @@ def test_fit_gaussian_mixture_runs_as_a_study_and_each_seed_equals_its_lone_fit(
 STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mode_collapse.py:pacgan",
                  "mode_collapse_calibration.py", "mode_collapse_beyond.py", "fit_gaussian_mixture.py",
                  "quality_matrix.py", "flow_gan.py", "flow_gan_calibration.py", "toy2d_seeds.py:cpu",
-                 "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py", "mode_collapse_stabilised.py:cpu"]
+                 "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py", "mode_collapse_stabilised.py:cpu",
+                 "quality_matrix.py:recipes"]
 
 
 def test_every_config_file_is_an_experiment_config_or_a_listed_study():
@@ -169,7 +196,7 @@ def test_every_study_config_expands_into_valid_points(spec):
   namespace = runpy.run_path(path)
   config = namespace["get_config"](*([arg] if arg else []))
   experiment, points, published, title = load_study(config, path)
-  resolved, groups = study.plan(config, points, config.seeds, experiment.sweepable)
+  resolved, groups = study.plan(config, points, config.seeds, experiment)
   for point in resolved:
     experiment.validate(point.config)
   assert title and len(groups) >= 1

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from gdiv import sweeps, training
 from gdiv.data import ring
@@ -32,6 +33,7 @@ HPARAMS = {"lr": np.array([1e-3, 3e-3, 1e-3]), "alpha": np.array([0.5, 2.0, -1.0
            "gp": np.array([0.0, 1.0, 10.0])}
 
 
+@pytest.mark.slow
 def test_each_run_of_a_sweep_equals_its_lone_run():
   keys = jax.random.split(jax.random.key(0), 3)
   hparams = {k: jnp.asarray(v, jnp.float32) for k, v in HPARAMS.items()}
@@ -80,6 +82,7 @@ except ValueError as e:
 """
 
 
+@pytest.mark.slow
 def test_sweep_split_over_four_devices_matches_one_device_and_checks_divisibility():
   env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
   result = subprocess.run([sys.executable, "-c", PLACED], capture_output=True, text=True,

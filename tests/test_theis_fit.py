@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from gdiv.fitting import train_fit
 from experiments.theis_fit import theis_mixture
@@ -24,9 +25,11 @@ def test_mixture_follows_the_recipe_in_the_documented_order():
   np.testing.assert_allclose(mixture.stds ** 2, np.repeat(1 / (u[:, None] + 1) ** 2, 2, axis=1))
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_the_study_and_its_exact_fits(tmp_path):
   result = subprocess.run([sys.executable, "-m", "experiments.theis_fit", f"--workdir={tmp_path}",
-                           "--divergences=mle,mmd", "--steps=20", "--log_every=10"],
+                           "--divergences=mle,mmd", "--steps=20", "--log_every=10", "--mixture_seed=0",
+                           "--restarts=2"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.loads((tmp_path / "results.json").read_text())

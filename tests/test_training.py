@@ -111,6 +111,7 @@ def test_other_divergences_train_without_non_finite_values(name):
   assert np.isfinite(fit["mu"]) and np.isfinite(fit["sigma"]) and np.isfinite(fit["estimate"])
 
 
+@pytest.mark.slow
 def test_benchmark_reports_positive_rates_and_flops_from_the_compiled_step():
   from experiments.benchmark import benchmark
   row = benchmark("toy", steps_per_call=5, calls=1, seeds=2)

@@ -11,5 +11,6 @@ passed with --import, is trained and scored exactly like the built-in ones.
 from experiments.configs import quality_matrix
 
 
-def get_config():
-  return quality_matrix.get_config()
+def get_config(variant: str = ""):
+  """The quality matrix's config; `pairing.py:recipes` trains the pair with its divergence's recipe."""
+  return quality_matrix.get_config(variant)

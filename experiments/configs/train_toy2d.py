@@ -21,6 +21,9 @@ def get_config() -> ml_collections.ConfigDict:
   config.generator_loss = "non_saturating"
   config.scheme = "alternating"
   config.n_critic = 1
+  # True: the divergence's recipe (gdiv.divergences.Recipe: critic steps, Adam's β, stabilisers)
+  # sets the fields it names, unless a study's sweep sets them per point.
+  config.use_recipe = False
   # Networks.
   config.generator_hidden = (128, 128, 128)
   config.latent_dim = 2
@@ -42,6 +45,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.learning_rate = 2e-4
   config.critic_learning_rate = 2e-4
   config.beta1 = 0.5
+  config.beta2 = 0.999
   config.learning_rate_decay = False  # True: both step sizes decay linearly to 0 at config.steps
   config.batch_size = 256
   config.steps = 10_000

@@ -6,7 +6,7 @@
 """
 
 from gdiv.divergences.adversarial import ADVERSARIAL, WASSERSTEIN_GP, CriticObjective
-from gdiv.divergences.base import Divergence, Evaluations
+from gdiv.divergences.base import NO_RECIPE, Divergence, Evaluations, Recipe, recipe_of
 from gdiv.divergences.checks import DivergenceCheckError, check
 from gdiv.divergences.f_divergences import F_DIVERGENCES, FDivergence, alpha_divergence
 from gdiv.divergences.lambertw import lambertw, log_lambertw_exp
@@ -24,6 +24,6 @@ del _divergence
 
 __all__ = [
     "CriticObjective", "Divergence", "DivergenceCheckError", "Evaluations", "FDivergence", "Hybrid",
-    "MaximumLikelihood", "alpha_divergence", "check", "get",
-    "lambertw", "log_lambertw_exp", "names", "register",
+    "MaximumLikelihood", "NO_RECIPE", "Recipe", "alpha_divergence", "check", "get",
+    "lambertw", "log_lambertw_exp", "names", "recipe_of", "register",
 ]

@@ -25,7 +25,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from gdiv.divergences.base import Evaluations
+from gdiv.divergences.base import NO_RECIPE, Evaluations, Recipe
 
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -41,6 +41,7 @@ class CriticObjective:
   estimate_name: str = "critic_objective"
   gradient_penalty: float = 0.0
   critic_loss_is_linear_in_fakes: bool = True
+  recipe: Recipe = NO_RECIPE
 
   needs_critic = True
   needs_log_prob = False
@@ -63,7 +64,8 @@ def _mean_gap(v_r, v_f):
 WASSERSTEIN_GP = CriticObjective(
     name="wasserstein_gp", critic=lambda v_r, v_f: -_mean_gap(v_r, v_f),
     model=lambda v_r, v_f: -jnp.mean(v_f), estimate_fn=_mean_gap,
-    estimate_name="wasserstein_estimate", gradient_penalty=10.0)
+    estimate_name="wasserstein_estimate", gradient_penalty=10.0,
+    recipe=Recipe(n_critic=5, beta1=0.0, beta2=0.9, source="Gulrajani et al. 2017, Algorithm 1"))
 
 
 def _hinge_critic(v_r, v_f):

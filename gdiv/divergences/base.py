@@ -14,6 +14,47 @@ from typing import NamedTuple, Protocol
 import jax
 
 
+class Recipe(NamedTuple):
+  """How a divergence is best trained: the values a study gives these config fields when it asks
+  for recipes (`config.use_recipe`), unless the study's sweep sets them per point. None: no
+  recommendation (the study's own value stands).
+
+  n_critic: critic updates per model update (alternating scheme).
+  beta1, beta2: Adam's moment decays, for the model and the critic.
+  generator_loss: "saddle" or "non_saturating".
+  r1_penalty, roth_gamma, critic_bound: the stabilisers of gdiv.training.make_trainer.
+  roth_anneal_steps: Roth et al.'s annealing horizon T; -1: the whole run.
+  source: where the recipe comes from (a paper, or the measurement that chose it).
+  """
+
+  n_critic: int | None = None
+  beta1: float | None = None
+  beta2: float | None = None
+  generator_loss: str | None = None
+  r1_penalty: float | None = None
+  roth_gamma: float | None = None
+  roth_anneal_steps: int | None = None
+  critic_bound: float | None = None
+  source: str = ""
+
+  def settings(self) -> dict:
+    """The fields the recipe sets, {name: value}."""
+    return {k: v for k, v in self._asdict().items() if k != "source" and v is not None}
+
+  def describe(self) -> str:
+    """One line for a protocol: `n_critic=5, beta1=0, beta2=0.9 (Gulrajani et al. 2017)`."""
+    text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.settings().items())
+    return (text or "none") + (f" ({self.source})" if self.source else "")
+
+
+NO_RECIPE = Recipe()
+
+
+def recipe_of(divergence) -> Recipe:
+  """The divergence's recipe; NO_RECIPE for one that declares none (a user's may not)."""
+  return getattr(divergence, "recipe", NO_RECIPE)
+
+
 class Evaluations(NamedTuple):
   """Arrays a divergence is computed from; fields it does not need are None.
 
@@ -47,6 +88,7 @@ class Divergence(Protocol):
       expectation over the fake batch plus a term of the real one, so the loss
       against a mixture λQ + (1 - λ)N of fake distributions is λ·loss(Q) +
       (1 - λ)·loss(N): negative data augmentation relies on it.
+    recipe: (optional) the `Recipe` studies train it with when they ask for recipes.
   """
 
   name: str
@@ -74,6 +116,7 @@ class CriticFreeObjective:
   needs_critic = False
   gradient_penalty = 0.0
   critic_loss_is_linear_in_fakes = False
+  recipe = NO_RECIPE
 
   def critic_loss(self, ev: Evaluations) -> jax.Array:
     raise TypeError(f"{self.name!r} has no critic")

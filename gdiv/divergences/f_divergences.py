@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
-from gdiv.divergences.base import Evaluations
+from gdiv.divergences.base import NO_RECIPE, Evaluations, Recipe
 from gdiv.divergences.lambertw import log_lambertw_exp
 
 ArrayFn = Callable[[jax.Array], jax.Array]
@@ -49,6 +49,7 @@ class FDivergence:
     curvature: w(v) = g_f'(v)²·f*''(g_f(v)) in a stable closed form, the weight of
       ‖∇ₓv‖² in Roth et al.'s regulariser (`regulariser_weight`); None derives it
       from f*∘g_f and g_f by autodiff.
+    recipe: how studies train it when they ask for recipes (gdiv.divergences.Recipe).
   """
 
   name: str
@@ -58,6 +59,7 @@ class FDivergence:
   conjugate_activation: ArrayFn
   f_domain: tuple[float, float] = (0.0, math.inf)
   curvature: ArrayFn | None = None
+  recipe: Recipe = NO_RECIPE
 
   needs_critic = True
   needs_log_prob = False
@@ -120,6 +122,19 @@ def _log2_minus_softplus(v):
   return LOG2 - jax.nn.softplus(-v)
 
 
+# Recipes (README, "Every divergence to its own optimum"). Roth et al.'s regulariser at γ = 0.1
+# annealed to γ/100 over the run, with DCGAN's Adam β1 = 0.5: the setting under which the ring
+# and grid tables' stabilised rows trained all 5 seeds. A critic bound c·tanh(V/c), c = 10, where
+# the model-side term f*(g_f(v)) grows exponentially in v (kl lost a grid seed without it); the
+# saddle generator loss where the non-saturating one explodes (reverse_kl's E_Q[e^{-V}], neyman's).
+ROTH_RECIPE = Recipe(beta1=0.5, roth_gamma=0.1, roth_anneal_steps=-1,
+                     source="Roth et al. 2017's regulariser, γ = 0.1 annealed to γ/100")
+ROTH_BOUNDED_RECIPE = ROTH_RECIPE._replace(
+    critic_bound=10.0, source=ROTH_RECIPE.source + "; critic bounded, f*(g_f(v)) grows as e^{±v}")
+ROTH_SADDLE_RECIPE = ROTH_RECIPE._replace(
+    generator_loss="saddle", source=ROTH_RECIPE.source + "; saddle loss, the non-saturating one explodes")
+
+
 def _one_minus_exp(v):
   return -jnp.expm1(-v)
 
@@ -131,6 +146,7 @@ KL = FDivergence(
     activation=lambda v: v,
     conjugate_activation=lambda v: jnp.exp(v - 1.0),
     curvature=lambda v: jnp.exp(v - 1.0),
+    recipe=ROTH_BOUNDED_RECIPE,
 )
 
 REVERSE_KL = FDivergence(
@@ -141,6 +157,7 @@ REVERSE_KL = FDivergence(
     activation=lambda v: -jnp.exp(-v),
     conjugate_activation=lambda v: v - 1.0,  # -1 - log(e^{-v})
     curvature=jnp.ones_like,
+    recipe=ROTH_SADDLE_RECIPE,
 )
 
 PEARSON = FDivergence(
@@ -151,6 +168,7 @@ PEARSON = FDivergence(
     conjugate_activation=lambda v: 0.25 * v**2 + v,
     f_domain=(-math.inf, math.inf),
     curvature=lambda v: jnp.full_like(v, 0.5),
+    recipe=ROTH_RECIPE,
 )
 
 NEYMAN = FDivergence(
@@ -161,6 +179,8 @@ NEYMAN = FDivergence(
     activation=_one_minus_exp,  # 1 - e^{-v} < 1
     conjugate_activation=lambda v: 2.0 - 2.0 * jnp.exp(-0.5 * v),
     curvature=lambda v: 0.5 * jnp.exp(-0.5 * v),
+    recipe=ROTH_SADDLE_RECIPE._replace(critic_bound=10.0, source=ROTH_SADDLE_RECIPE.source
+                                       + "; critic bounded, 1 - e^{-v} and f*(g_f(v)) grow as e^{-v}"),
 )
 
 SQUARED_HELLINGER = FDivergence(
@@ -171,6 +191,7 @@ SQUARED_HELLINGER = FDivergence(
     activation=_one_minus_exp,
     conjugate_activation=jnp.expm1,  # (1 - e^{-v}) / e^{-v}
     curvature=lambda v: 2.0 * jnp.exp(v),
+    recipe=ROTH_RECIPE,
 )
 
 
@@ -193,6 +214,7 @@ JEFFREY = FDivergence(
     activation=lambda v: v,
     conjugate_activation=_jeffrey_conjugate,
     curvature=_jeffrey_curvature,
+    recipe=ROTH_BOUNDED_RECIPE,
 )
 
 JS = FDivergence(
@@ -204,6 +226,7 @@ JS = FDivergence(
     activation=_log2_minus_softplus,  # log 2 - log(1 + e^{-v})
     conjugate_activation=lambda v: jax.nn.softplus(v) - LOG2,  # -log(2 σ(-v))
     curvature=jax.nn.sigmoid,
+    recipe=ROTH_RECIPE,
 )
 
 GAN = FDivergence(
@@ -215,6 +238,7 @@ GAN = FDivergence(
     activation=lambda v: -jax.nn.softplus(-v),  # log σ(v)
     conjugate_activation=jax.nn.softplus,  # -log(1 - σ(v))
     curvature=jax.nn.sigmoid,
+    recipe=ROTH_RECIPE,
 )
 
 TOTAL_VARIATION = FDivergence(
@@ -226,6 +250,8 @@ TOTAL_VARIATION = FDivergence(
     conjugate_activation=lambda v: 0.5 * jnp.tanh(v),
     f_domain=(-math.inf, math.inf),
     curvature=jnp.zeros_like,  # f* is linear on its domain
+    # No recipe: its optimal critic is ±∞ and g_f a tanh, so the critic saturates and the model's
+    # gradient vanishes; Roth's weight is 0 (f* linear) and a bound keeps the tanh.
 )
 
 
@@ -267,6 +293,7 @@ def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
       activation=lambda v: jnp.expm1(jnp.sign(a1) * jnp.abs(a1 / alpha) * v) / a1,
       conjugate_activation=lambda v: jnp.expm1(jnp.sign(alpha) * v) / alpha,
       curvature=lambda v: jnp.exp(jnp.sign(alpha) * v) / alpha**2,
+      recipe=ROTH_BOUNDED_RECIPE,
   )
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from gdiv.divergences.base import CriticFreeObjective, Evaluations
+from gdiv.divergences.base import CriticFreeObjective, Evaluations, Recipe, recipe_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Hybrid:
   @property
   def gradient_penalty(self) -> float:
     return self.adversarial.gradient_penalty
+
+  @property
+  def recipe(self) -> Recipe:
+    return recipe_of(self.adversarial)
 
   @property
   def critic_loss_is_linear_in_fakes(self) -> bool:
