@@ -53,12 +53,13 @@ MEMORISER_SIGMAS = np.logspace(-2.5, -0.5, 17)
 
 
 @functools.cache
-def _images(dataset: str, mnist_path: str) -> ImageData:
-  return load_digits() if dataset == "digits" else load_mnist(mnist_path)
+def _images(dataset: str, mnist_path: str, validation: int) -> ImageData:
+  return load_digits() if dataset == "digits" else load_mnist(mnist_path, validation)
 
 
 def images(config) -> ImageData:
-  return _images(config.dataset, config.mnist_path)
+  """The digits, or MNIST with its last config.mnist_validation training images held out."""
+  return _images(config.dataset, config.mnist_path, config.mnist_validation)
 
 
 def validate_images(config: ml_collections.ConfigDict) -> None:

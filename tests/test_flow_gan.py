@@ -3,8 +3,8 @@
 import math
 
 import jax
-import pytest
 import numpy as np
+import pytest
 
 from experiments import flow_gan
 from experiments.configs.flow_gan import get_config
@@ -47,6 +47,21 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
     direct = -float(np.mean(mixture.log_prob(y_test))) + 64 * math.log(17)
   assert abs(baseline["test_nll_nats"] - direct) < 1e-3 * abs(direct)
   assert baseline["sigma"] in flow_gan.MEMORISER_SIGMAS.astype(np.float32)
+
+
+def test_the_mnist_validation_split_is_a_config_field(tmp_path):
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "small.npz", x_train=rng.integers(0, 256, (12, 28, 28)), y_train=np.arange(12) % 10,
+           x_test=rng.integers(0, 256, (4, 28, 28)), y_test=np.arange(4))
+  config = get_config()
+  config.update({"dataset": "mnist", "mnist_path": str(tmp_path / "small.npz")})
+  with pytest.raises(ValueError, match="validation=5000 must be an integer that leaves some of the 12 training "
+                                       "images for training: choose a smaller one"):
+    flow_gan.validate(config)
+  config.mnist_validation = 3
+  flow_gan.validate(config)
+  data = flow_gan.images(config)
+  assert (len(data.train.x), len(data.validation.x), len(data.test.x)) == (9, 3, 4)
 
 
 def test_images_other_than_the_digits_get_no_sample_scores_and_nda_refuses_them():

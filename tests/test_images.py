@@ -1,7 +1,9 @@
-"""Image data: the digits' fixed splits, MNIST from IDX files or an .npz, dequantisation, logit."""
+"""Image data: the digits' fixed splits, MNIST from IDX files or an .npz, CIFAR-10 from its python
+batches, dequantisation, logit."""
 
 import gzip
 import math
+import pickle
 import struct
 
 import jax
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from gdiv.data import dequantise, load_digits, load_mnist, logit_transform, read_idx
+from gdiv.data import dequantise, load_cifar10, load_digits, load_mnist, logit_transform, read_idx
 from gdiv.evaluation import nll
 from gdiv.models import Gaussian
 
@@ -56,6 +58,48 @@ def test_mnist_from_idx_files_gzipped_or_not_and_from_npz(tmp_path, suffix):
     np.testing.assert_array_equal(data.validation.y, arrays["y_train"][10:])
     np.testing.assert_array_equal(data.test.y, arrays["y_test"])
     assert data.levels == 256 and data.shape == (28, 28)
+
+
+def write_cifar10(folder, per_batch=3):
+  """CIFAR-10's python layout: pickled {b"data": uint8 (n, 3072) channel-major rows, b"labels": [n]};
+  returns every image as (n, 3, 32, 32) and its label, training batches first."""
+  images, labels = [], []
+  for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+    x, y = RNG.integers(0, 256, (per_batch, 3, 32, 32), dtype=np.uint8), RNG.integers(0, 10, per_batch)
+    (folder / name).write_bytes(pickle.dumps({b"data": x.reshape(per_batch, -1), b"labels": y.tolist(),
+                                              b"batch_label": name.encode()}))
+    images.append(x), labels.append(y)
+  return np.concatenate(images), np.concatenate(labels)
+
+
+def test_cifar10_from_its_python_batches_in_height_width_channel_order(tmp_path):
+  images, labels = write_cifar10(tmp_path)
+  data = load_cifar10(tmp_path, validation=4)
+  assert data.shape == (32, 32, 3) and data.levels == 256
+  assert data.train.x.shape == (11, 3072) and data.validation.x.shape == (4, 3072) and data.test.x.shape == (3, 3072)
+  pixel = lambda split, i, row, col, channel: split.x[i].reshape(32, 32, 3)[row, col, channel] * 255
+  assert pixel(data.train, 2, 5, 7, 1) == images[2, 1, 5, 7]  # channel 1 (green) of row 5, column 7
+  assert pixel(data.validation, 0, 31, 0, 2) == images[11, 2, 31, 0]
+  assert pixel(data.test, 1, 0, 31, 0) == images[16, 0, 0, 31]
+  np.testing.assert_array_equal(np.concatenate([data.train.y, data.validation.y]), labels[:15])
+  np.testing.assert_array_equal(data.test.y, labels[15:])
+
+
+def test_missing_truncated_or_misshapen_cifar10_batches_are_clear_errors(tmp_path):
+  write_cifar10(tmp_path)
+  (tmp_path / "data_batch_3").unlink()
+  with pytest.raises(FileNotFoundError, match="lacks data_batch_3: .*never downloads"):
+    load_cifar10(tmp_path)
+  whole = pickle.dumps({b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1, 2]})
+  (tmp_path / "data_batch_3").write_bytes(whole[: len(whole) // 2])
+  with pytest.raises(ValueError, match="data_batch_3 is not a readable CIFAR-10 batch"):
+    load_cifar10(tmp_path)
+  (tmp_path / "data_batch_3").write_bytes(pickle.dumps({b"data": np.zeros((3, 1024), np.uint8), b"labels": [0, 1, 2]}))
+  with pytest.raises(ValueError, match=r"data of shape \(3, 1024\) .* uint8 rows of 3072"):
+    load_cifar10(tmp_path)
+  (tmp_path / "data_batch_3").write_bytes(pickle.dumps({b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1, 2]}))
+  with pytest.raises(ValueError, match="validation=15 must be an integer that leaves some of the 15"):
+    load_cifar10(tmp_path, validation=15)
 
 
 def test_missing_or_broken_mnist_files_are_clear_errors(tmp_path):

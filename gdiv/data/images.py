@@ -1,7 +1,9 @@
-"""Image data, nothing downloaded: scikit-learn's bundled 8×8 digits, and MNIST or Fashion-MNIST
-from files the user already has (IDX, gzipped or not, or an .npz).
+"""Image data, nothing downloaded: scikit-learn's bundled 8×8 digits, and MNIST, Fashion-MNIST
+(IDX, gzipped or not, or an .npz) or CIFAR-10 (its "python version" batches) from files the user
+already has.
 
-Images come flattened, as float32 in [0, 1] on the grid k/(levels - 1), k = 0..levels-1.
+Images come flattened, as float32 in [0, 1] on the grid k/(levels - 1), k = 0..levels-1; colour
+images in height × width × channel order (`ImageData.shape` (32, 32, 3) for CIFAR-10).
 Likelihood models see them dequantised, y = (k + u)/levels with u ~ U[0, 1)^D, and
 optionally through the logit transform of Real NVP (Dinh et al. 2017),
   z = logit(α + (1 - 2α) y),  log|dz/dy| = Σ_i log(1 - 2α) - log s_i - log(1 - s_i),
@@ -26,6 +28,10 @@ MNIST_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-id
                "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
 MNIST_SOURCES = ("MNIST: http://yann.lecun.com/exdb/mnist/; Fashion-MNIST (same file names): "
                  "https://github.com/zalandoresearch/fashion-mnist")
+CIFAR10_SHAPE = (32, 32, 3)
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_BATCH = "test_batch"
+CIFAR10_SOURCE = "https://www.cs.toronto.edu/~kriz/cifar.html (CIFAR-10 python version)"
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -40,7 +46,7 @@ class ImageData(NamedTuple):
   train: Split
   validation: Split
   test: Split
-  shape: tuple[int, int]
+  shape: tuple[int, ...]  # (height, width), or (height, width, channels)
   levels: int  # intensity levels of the raw data (17 for the digits, 256 for MNIST)
 
 
@@ -116,14 +122,58 @@ def load_mnist(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
   images = {k: arrays[k].reshape(len(arrays[k]), -1).astype(np.float32) / 255.0 for k in ("x_train", "x_test")}
   if images["x_train"].shape[1] != MNIST_SHAPE[0] * MNIST_SHAPE[1]:
     raise ValueError(f"{path}: images of {images['x_train'].shape[1]} pixels; MNIST's are 28×28.")
-  if not 0 <= validation < len(images["x_train"]):
-    raise ValueError(f"validation={validation} must leave some of the {len(images['x_train'])} "
-                     "training images for training.")
-  cut = len(images["x_train"]) - validation
-  train = Split(images["x_train"][:cut], arrays["y_train"][:cut].astype(np.int64))
-  held = Split(images["x_train"][cut:], arrays["y_train"][cut:].astype(np.int64))
-  test = Split(images["x_test"], arrays["y_test"].astype(np.int64))
-  return ImageData(train, held, test, MNIST_SHAPE, 256)
+  return _with_validation(Split(images["x_train"], arrays["y_train"].astype(np.int64)),
+                          Split(images["x_test"], arrays["y_test"].astype(np.int64)),
+                          validation, MNIST_SHAPE, path)
+
+
+def _with_validation(train: Split, test: Split, validation: int, shape, path) -> ImageData:
+  """The last `validation` training images become the validation split."""
+  if not isinstance(validation, int) or not 0 <= validation < len(train.x):
+    raise ValueError(f"{path}: validation={validation!r} must be an integer that leaves some of the "
+                     f"{len(train.x)} training images for training: choose a smaller one "
+                     "(config.mnist_validation in the studies).")
+  cut = len(train.x) - validation
+  return ImageData(Split(train.x[:cut], train.y[:cut]), Split(train.x[cut:], train.y[cut:]), test, shape, 256)
+
+
+def _cifar10_batch(path: pathlib.Path) -> Split:
+  """One pickled batch: {b"data": uint8 (n, 3072) rows of 3×32×32 channel-major, b"labels": n ints}."""
+  import pickle  # the format CIFAR-10's authors ship; read only from the user's own files
+
+  try:
+    with open(path, "rb") as f:
+      batch = pickle.load(f, encoding="bytes")
+  except (pickle.UnpicklingError, EOFError, ValueError) as e:
+    raise ValueError(f"{path} is not a readable CIFAR-10 batch (truncated or another format: "
+                     f"{type(e).__name__}); give the folder of the python version from {CIFAR10_SOURCE}.") from None
+  data, labels = (batch.get(k) if isinstance(batch, dict) else None for k in (b"data", b"labels"))
+  if data is None or labels is None:
+    raise ValueError(f"{path} lacks b'data' or b'labels': it is not a CIFAR-10 python batch.")
+  data = np.asarray(data)
+  if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.dtype != np.uint8 or len(labels) != len(data):
+    raise ValueError(f"{path}: data of shape {data.shape} and dtype {data.dtype} with {len(labels)} labels; "
+                     "a CIFAR-10 batch holds uint8 rows of 3072 (3×32×32) values, one label each.")
+  hwc = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(len(data), -1)
+  return Split(hwc.astype(np.float32) / 255.0, np.asarray(labels, np.int64))
+
+
+def load_cifar10(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
+  """CIFAR-10 from the folder of its python version (data_batch_1..5, test_batch).
+
+  Images flattened in height × width × channel order, pixels 0..255 → [0, 1]; the last
+  `validation` training images are the validation split.
+  """
+  path = pathlib.Path(path)
+  names = (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH)
+  missing = [n for n in names if not (path / n).is_file()]
+  if missing:
+    raise FileNotFoundError(f"{path} lacks {', '.join(missing)}: give the folder of CIFAR-10's python "
+                            f"version ({', '.join(names)}). gdiv never downloads; it comes from "
+                            f"{CIFAR10_SOURCE}.")
+  train = [_cifar10_batch(path / n) for n in CIFAR10_TRAIN_BATCHES]
+  train = Split(np.concatenate([b.x for b in train]), np.concatenate([b.y for b in train]))
+  return _with_validation(train, _cifar10_batch(path / CIFAR10_TEST_BATCH), validation, CIFAR10_SHAPE, path)
 
 
 def dequantise(key: jax.Array, x: jax.Array, levels: int) -> jax.Array:
