@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from gdiv.data import dequantise, load_cifar10, load_digits, load_mnist, logit_transform, read_idx
+from gdiv.data import (dequantise, load_cifar10, load_digits, load_mnist, load_mnist_sample, logit_transform,
+                       read_idx)
 from gdiv.evaluation import nll
 from gdiv.models import Gaussian
 
@@ -58,6 +59,18 @@ def test_mnist_from_idx_files_gzipped_or_not_and_from_npz(tmp_path, suffix):
     np.testing.assert_array_equal(data.validation.y, arrays["y_train"][10:])
     np.testing.assert_array_equal(data.test.y, arrays["y_test"])
     assert data.levels == 256 and data.shape == (28, 28)
+
+
+def test_the_bundled_mnist_sample_is_real_digits_split_once():
+  data = load_mnist_sample()
+  assert (len(data.train.x), len(data.validation.x), len(data.test.x)) == (3500, 500, 1000)
+  assert data.shape == (28, 28) and data.train.x.shape[1] == 784 and data.train.x.dtype == np.float32
+  assert 0 <= data.train.x.min() and data.train.x.max() == 1.0
+  assert set(np.unique(np.round(data.train.x[:50] * 255, 4))) <= set(range(256))  # 8-bit pixels
+  assert np.bincount(np.concatenate([data.train.y, data.validation.y, data.test.y])).tolist() == [500] * 10
+  mean_digit = [data.train.x[data.train.y == k].mean(0) for k in range(10)]  # real classes differ
+  assert min(np.abs(a - b).sum() for i, a in enumerate(mean_digit) for b in mean_digit[i + 1:]) > 10
+  np.testing.assert_array_equal(load_mnist_sample().test.y, data.test.y)  # the same split every time
 
 
 def write_cifar10(folder, per_batch=3):

