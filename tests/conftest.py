@@ -28,13 +28,6 @@ def float64():
     yield
 
 
-def pytest_collection_modifyitems(config, items):
-  """Slow tests first: pytest-xdist hands tests out in this order, so the long ones start early and
-  the quick ones fill the gaps, instead of one long test running alone at the end."""
-  del config
-  items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 SESSION_CACHE = "GDIV_TEST_COMPILATION_CACHE"  # set by the first process of a session, inherited by the rest
 
 

@@ -18,7 +18,7 @@ from experiments import train_toy2d
 from experiments.configs.train_toy2d import get_config
 from gdiv.workdir import Workdir
 
-pytestmark = pytest.mark.slow  # subprocesses or many compiled programs: the README's command runs them first
+pytestmark = pytest.mark.slow  # many compiled programs or subprocesses
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 OVERRIDES = {"data_parallel": True, "steps": 50, "log_every": 25, "checkpoint_every": 25, "batch_size": 64,

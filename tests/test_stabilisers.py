@@ -22,7 +22,7 @@ from gdiv.data import GaussianMixture
 from gdiv.evaluation import exact_f_divergence
 from gdiv.models import MLPCritic
 
-pytestmark = pytest.mark.slow  # subprocesses or many compiled programs: the README's command runs them first
+pytestmark = pytest.mark.slow  # many compiled programs or subprocesses
 
 P = GaussianMixture.create([0.7, 0.3], [-1.0, 1.2], [0.5, 1.0])
 Q_MEAN, Q_STD = 0.2, 1.0
