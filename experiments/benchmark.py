@@ -9,8 +9,13 @@ Configurations:
   toy   2-D GAN (js, alternating, n_critic 1), MLP 3×64 generator and critic, batch 256
   mid   the same with MLP 3×256, batch 512
   flow  Real-NVP (8 couplings, 2×256 MLPs) trained by mle on 64-D data, batch 256
-  image conv GAN (ConvGenerator, ConvCritic) on 8×8 digits, batch 128; its small convolutions run
-        as one matmul each (gdiv.models.convolution); --conv_forms times lax's convolutions too
+  image   conv GAN (ConvGenerator latent 32, channels 64, 32; ConvCritic 32, 64) on 8×8 digits,
+          batch 128; its small convolutions run as one dense matmul each (gdiv.models.convolution)
+  image28 DCGAN-sized conv GAN (latent 100, generator channels 128, 64; critic 64, 128) on 28×28
+          images (MNIST's shape), batch 64; convolutions as patch matmuls
+  image32 the same on 32×32×3 images (CIFAR-10's shape), batch 64
+  --conv_forms times every image configuration with lax's convolutions too. The image steps'
+  data are uniform random pixels of the shape: speed does not depend on what the pixels show.
 
 FLOPs per step come from XLA's cost analysis of the compiled single step;
 GFLOP/s = FLOPs per step × steps/s. Every rate is the fastest of `--calls`
@@ -42,12 +47,25 @@ from absl import flags
 
 from experiments import common
 from gdiv import sharding, sweeps, training
-from gdiv.data import DIGITS_SHAPE, GaussianMixture, load_digits, ring
+from gdiv.data import GaussianMixture, ring
 from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
-CONFIGS = ("toy", "mid", "flow", "image")
+CONFIGS = ("toy", "mid", "flow", "image", "image28", "image32")
+
+
+class ImageConfig(NamedTuple):
+  shape: tuple[int, ...]
+  batch_size: int
+  latent_dim: int
+  generator_channels: tuple[int, int]
+  critic_channels: tuple[int, int]
+
+
+IMAGE_CONFIGS = {"image": ImageConfig((8, 8), 128, 32, (64, 32), (32, 64)),
+                 "image28": ImageConfig((28, 28), 64, 100, (128, 64), (64, 128)),
+                 "image32": ImageConfig((32, 32, 3), 64, 100, (128, 64), (64, 128))}
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
@@ -67,9 +85,9 @@ def define_flags():
   flags.DEFINE_integer("cpu_devices", os.cpu_count(),
                        "On CPU, devices to expose (one per core) for the vmapped seeds to split over.",
                        lower_bound=1)
-  flags.DEFINE_bool("compare_torch", False, "Also time the same toy/mid/image step in PyTorch.")
-  flags.DEFINE_bool("conv_forms", False, "Also time the image step with every convolution as lax's "
-                    "convolution (gdiv.models.convolution: matmul=False).")
+  flags.DEFINE_bool("compare_torch", False, "Also time the same GAN steps (all but flow) in PyTorch.")
+  flags.DEFINE_bool("conv_forms", False, "Also time the image steps with every convolution as lax's "
+                    "convolution (gdiv.models.convolution: form='lax').")
   flags.DEFINE_string("workdir", "runs/benchmark", "Output directory.")
   flags.register_validator("configs", lambda names: len(names) > 0 and set(names) <= set(CONFIGS),
                            message=f"--configs must be a comma list among {', '.join(CONFIGS)}.")
@@ -90,8 +108,8 @@ def _gan(hidden: int, batch_size: int) -> Problem:
   return Problem(trainer, lambda k: data.sample(k, batch_size), batch_size, 2)
 
 
-def problem(name: str, matmul: bool | None = None) -> Problem:
-  """The configuration `name`; `matmul` sets how the image step's convolutions run."""
+def problem(name: str, form: str | None = None) -> Problem:
+  """The configuration `name`; `form` sets how the image steps' convolutions run (None: by size)."""
   if name == "toy":
     return _gan(64, 256)
   if name == "mid":
@@ -102,13 +120,15 @@ def problem(name: str, matmul: bool | None = None) -> Problem:
     trainer = training.make_trainer(RealNVP(dim=64, num_layers=8, hidden=(256, 256)), "mle",
                                     model_optimizer=optax.adam(1e-3))
     return Problem(trainer, lambda k: data.sample(k, 256), 256, 64)
-  if name == "image":
-    images = jnp.asarray(load_digits().train.x)
+  if name in IMAGE_CONFIGS:
+    c = IMAGE_CONFIGS[name]
+    dim = math.prod(c.shape)
     trainer = training.make_trainer(
-        ConvGenerator(dim=64, image_shape=DIGITS_SHAPE, matmul=matmul), "js",
-        critic=ConvCritic(DIGITS_SHAPE, matmul=matmul),
+        ConvGenerator(dim=dim, image_shape=c.shape, latent_dim=c.latent_dim, channels=c.generator_channels,
+                      form=form), "js",
+        critic=ConvCritic(c.shape, channels=c.critic_channels, form=form),
         model_optimizer=optax.adam(2e-4, b1=0.5), critic_optimizer=optax.adam(2e-4, b1=0.5))
-    return Problem(trainer, lambda k: images[jax.random.randint(k, (128,), 0, images.shape[0])], 128, 64)
+    return Problem(trainer, lambda k: jax.random.uniform(k, (c.batch_size, dim)), c.batch_size, dim)
   raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
 
 
@@ -156,9 +176,9 @@ def loop_seconds(compiled, state, calls: int) -> float:
   return best_call_seconds(compiled, state, calls)
 
 
-def lax_conv_steps_per_sec(steps_per_call: int, calls: int) -> float:
-  """The image step's steps/s with every convolution as lax's (gdiv.models.convolution)."""
-  prob = problem("image", matmul=False)
+def lax_conv_steps_per_sec(name: str, steps_per_call: int, calls: int) -> float:
+  """An image step's steps/s with every convolution as lax's (gdiv.models.convolution)."""
+  prob = problem(name, form="lax")
   state = prob.trainer.init(jax.random.key(0), jnp.zeros((prob.batch_size, prob.dim)))
   return steps_per_call / loop_seconds(compiled_loop(prob, state, steps_per_call), state, calls)
 
@@ -207,10 +227,10 @@ def results_table(rows: dict, matmul: float, device: str) -> str:
       ratio = lambda v: "—" if not v else f"{r['steps_per_sec'] / v:.2f}×"
       line += f" {fmt(eager)} | {ratio(eager)} | {fmt(comp)} | {ratio(comp)} |"
     lines.append(line)
-  if "lax_conv_steps_per_sec" in rows.get("image", {}):
-    image = rows["image"]
-    lines += ["", f"image with every convolution as lax's: {image['lax_conv_steps_per_sec']:.0f} steps/s "
-              f"(as chosen by size, above: {image['steps_per_sec'] / image['lax_conv_steps_per_sec']:.2f}×)"]
+  for name, r in rows.items():
+    if "lax_conv_steps_per_sec" in r:
+      lines += ["", f"{name} with every convolution as lax's: {r['lax_conv_steps_per_sec']:.0f} steps/s "
+                f"(as chosen by size, above: {r['steps_per_sec'] / r['lax_conv_steps_per_sec']:.2f}×)"]
   return "\n".join(lines) + "\n"
 
 
@@ -229,9 +249,9 @@ def main(argv):
     rows[name] = {**benchmark(name, FLAGS.steps_per_call, FLAGS.calls, FLAGS.seeds),
                   "matmul_gflops": matmul}
     rows[name]["matmul_fraction"] = rows[name]["gflops"] / matmul
-    if FLAGS.conv_forms and name == "image":
-      rows[name]["lax_conv_steps_per_sec"] = lax_conv_steps_per_sec(FLAGS.steps_per_call, FLAGS.calls)
-    if FLAGS.compare_torch and name in ("toy", "mid", "image"):
+    if FLAGS.conv_forms and name in IMAGE_CONFIGS:
+      rows[name]["lax_conv_steps_per_sec"] = lax_conv_steps_per_sec(name, FLAGS.steps_per_call, FLAGS.calls)
+    if FLAGS.compare_torch and name != "flow":
       from experiments import benchmark_torch
       rows[name].update(benchmark_torch.compare(name, FLAGS.steps_per_call, FLAGS.calls))
     workdir.log_metrics({"config": name, **rows[name]})

@@ -1,4 +1,4 @@
-"""The benchmark's toy/mid/image steps written in PyTorch, to time against gdiv in the same run.
+"""The benchmark's GAN steps written in PyTorch, to time against gdiv in the same run.
 
 Exactly the same computation as gdiv's alternating step for `js`: a critic
 update on real data and fresh samples, then a generator update on fresh
@@ -6,27 +6,29 @@ samples minimising the saddle objective F = E_P[g(V)] - E_Q[f*(g(V))] with
 g(v) = log 2 - softplus(-v), f*(g(v)) = softplus(v) - log 2.
   toy / mid: MLPs of three ReLU layers of `hidden` units, latent dimension 2,
     Adam 1e-3, data from the 8-mode ring.
-  image: gdiv's ConvGenerator (latent 32 → dense to 2×2×64 → two 4×4 stride-2
-    transposed convolutions, 32 and 1 channels, sigmoid) and ConvCritic (two 3×3
-    stride-2 convolutions, 32 and 64 channels, leaky ReLU 0.2, linear read-out),
-    Adam 2e-4 (β1 0.5), batch 128 of the 8×8 digits.
+  image, image28, image32: gdiv's ConvGenerator (latent → dense to an (H/4)×(W/4)
+    map → two 4×4 stride-2 transposed convolutions, to the image's channels, sigmoid)
+    and ConvCritic (two 3×3 stride-2 convolutions, leaky ReLU 0.2, linear read-out),
+    Adam 2e-4 (β1 0.5), with the sizes of experiments.benchmark.IMAGE_CONFIGS, on
+    uniform random pixels. PyTorch reads a flattened image as C×H×W (its own layout),
+    gdiv as H×W×C: the same arithmetic, each in its framework's native order.
 Timed eager and with torch.compile (when it works here).
 Requires the optional extra: pip install -e ".[bench]".
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 
 import torch
 from torch import nn
 
-from gdiv.data import load_digits
+from experiments.benchmark import IMAGE_CONFIGS, ImageConfig
+from gdiv.data import hwc
 
 LOG2 = math.log(2.0)
-SIZES = {"toy": (64, 256), "mid": (256, 512), "image": (None, 128)}  # hidden width, batch size
+MLP_SIZES = {"toy": (64, 256), "mid": (256, 512)}  # hidden width, batch size
 
 
 def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
@@ -40,33 +42,27 @@ def _ring(n: int) -> torch.Tensor:
   return torch.stack([torch.cos(angle), torch.sin(angle)], 1) + 0.01 * torch.randn(n, 2)
 
 
-def _conv_generator(latent: int = 32) -> nn.Sequential:
-  return nn.Sequential(nn.Linear(latent, 2 * 2 * 64), nn.ReLU(), nn.Unflatten(1, (64, 2, 2)),
-                       nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),
-                       nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1), nn.Sigmoid(), nn.Flatten())
+def _conv_generator(c: ImageConfig) -> nn.Sequential:
+  (height, width, colours), (wide, narrow) = hwc(c.shape), c.generator_channels
+  return nn.Sequential(nn.Linear(c.latent_dim, height // 4 * width // 4 * wide), nn.ReLU(),
+                       nn.Unflatten(1, (wide, height // 4, width // 4)),
+                       nn.ConvTranspose2d(wide, narrow, 4, stride=2, padding=1), nn.ReLU(),
+                       nn.ConvTranspose2d(narrow, colours, 4, stride=2, padding=1), nn.Sigmoid(), nn.Flatten())
 
 
-def _conv_critic() -> nn.Sequential:
-  return nn.Sequential(nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 32, 3, stride=2, padding=1),
-                       nn.LeakyReLU(0.2), nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
-                       nn.Flatten(), nn.Linear(2 * 2 * 64, 1))
-
-
-@functools.cache
-def _digit_images() -> torch.Tensor:
-  return torch.as_tensor(load_digits().train.x)
-
-
-def _digits(n: int) -> torch.Tensor:
-  images = _digit_images()
-  return images[torch.randint(0, len(images), (n,))]
+def _conv_critic(c: ImageConfig) -> nn.Sequential:
+  (height, width, colours), (narrow, wide) = hwc(c.shape), c.critic_channels
+  return nn.Sequential(nn.Unflatten(1, (colours, height, width)), nn.Conv2d(colours, narrow, 3, stride=2, padding=1),
+                       nn.LeakyReLU(0.2), nn.Conv2d(narrow, wide, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
+                       nn.Flatten(), nn.Linear(-(-height // 4) * -(-width // 4) * wide, 1))
 
 
 def make_step(name: str):
-  if name == "image":
-    generator, critic, lr, betas = _conv_generator(), _conv_critic(), 2e-4, (0.5, 0.999)
+  if name in IMAGE_CONFIGS:
+    config = IMAGE_CONFIGS[name]
+    generator, critic, lr, betas = _conv_generator(config), _conv_critic(config), 2e-4, (0.5, 0.999)
   else:
-    hidden = SIZES[name][0]
+    hidden = MLP_SIZES[name][0]
     generator, critic, lr, betas = _mlp(2, hidden, 2), _mlp(2, hidden, 1), 1e-3, (0.9, 0.999)
   g_opt = torch.optim.Adam(generator.parameters(), lr, betas=betas)
   c_opt = torch.optim.Adam(critic.parameters(), lr, betas=betas)
@@ -90,8 +86,12 @@ def make_step(name: str):
 
 def steps_per_sec(name: str, step, steps_per_call: int, calls: int, warmup: int = 20) -> float:
   """The fastest of `calls` blocks of `steps_per_call` steps, as experiments.benchmark times gdiv."""
-  batch = SIZES[name][1]
-  data, latent = (_digits, 32) if name == "image" else (_ring, 2)
+  if name in IMAGE_CONFIGS:
+    config = IMAGE_CONFIGS[name]
+    batch, latent, dim = config.batch_size, config.latent_dim, math.prod(config.shape)
+    data = lambda n: torch.rand(n, dim)
+  else:
+    batch, latent, data = MLP_SIZES[name][1], 2, _ring
   inputs = [(data(batch), torch.randn(batch, latent), torch.randn(batch, latent))
             for _ in range(steps_per_call)]
   for args in inputs[:warmup]:

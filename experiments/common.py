@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging as python_logging
 import math
 import sys
@@ -11,6 +12,8 @@ from absl import app, flags, logging
 
 from gdiv import divergences, plugins, sharding, training
 from gdiv.checkpoints import CheckpointError
+from gdiv.data import IMAGE_DATASETS, ImageData, load_images
+from gdiv.evaluation import features
 from gdiv.workdir import Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
@@ -119,6 +122,51 @@ def define_fit_flags(default_restarts: int = 1, default_use_recipe: bool = False
   flags.DEFINE_bool("use_recipe", default_use_recipe, "Train each divergence with its recipe "
                     "(gdiv.divergences.Recipe: generator loss, stabilisers); a stabiliser flag set "
                     "here replaces the recipe's.")
+
+
+def define_image_flags():
+  """--dataset, --data_path, --seeds, --steps, --adv_divergence: shorthands for the image studies'
+  config fields (unset: the config file's value)."""
+  flags.DEFINE_enum("dataset", None, IMAGE_DATASETS, "Images: digits and mnist_sample ship with packages; "
+                    "mnist (or Fashion-MNIST) and cifar10 are read from --data_path.")
+  flags.DEFINE_string("data_path", None, "mnist: a folder of the IDX files or an .npz; cifar10: the folder "
+                      "of its python version.")
+  flags.DEFINE_integer("seeds", None, "Seeds 0..N-1.")
+  flags.DEFINE_integer("steps", None, "Training steps per run.")
+  flags.DEFINE_string("adv_divergence", None, "Critic-based divergence of adv / hybrid (wasserstein_gp, js, ...).")
+
+
+def image_flag_values(*names: str) -> dict:
+  return {name: FLAGS[name].value for name in ("dataset", "data_path", "seeds", "steps", "adv_divergence", *names)}
+
+
+@functools.cache
+def _image_data(dataset: str, data_path: str, validation: int) -> ImageData:
+  return load_images(dataset, data_path, validation)
+
+
+def image_data(config) -> ImageData:
+  """config.dataset's images (gdiv.data.load_images: config.data_path, config.validation), read once."""
+  return _image_data(config.dataset, config.data_path, config.validation)
+
+
+@functools.cache
+def _feature_network(dataset: str, data_path: str, validation: int, saved: str, steps: int) -> features.FeatureNetwork:
+  beside = features.beside_data(dataset, data_path)
+  if not saved and beside is not None and beside.is_file():
+    saved = str(beside)
+  network = features.for_images(_image_data(dataset, data_path, validation), saved, steps)
+  logging.info("Feature network for %s: %s, test accuracy %.4f.", dataset, saved or "trained here",
+               network.test_accuracy)
+  return network
+
+
+def feature_network(config) -> features.FeatureNetwork:
+  """The network that scores config.dataset's images: the one saved at config.feature_network,
+  else one `experiments.train_classifier` saved beside the data, else the shipped digits
+  classifier, else one trained now for config.classifier_steps steps (gdiv.evaluation.features)."""
+  return _feature_network(config.dataset, config.data_path, config.validation, config.feature_network,
+                          config.classifier_steps)
 
 
 def recipe_values(config) -> dict:

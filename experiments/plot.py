@@ -15,7 +15,9 @@ from __future__ import annotations
 import collections
 import json
 import math
+from typing import Callable
 
+import ml_collections
 import numpy as np
 from absl import flags
 
@@ -25,6 +27,31 @@ from gdiv.workdir import Workdir
 FLAGS = flags.FLAGS
 KEYS = ("step", "point", "seed", "name", "diverged_at")  # what identifies a record, not a metric
 LEGEND_CHARS = 60
+
+
+def sample_grid(label: Callable[[ml_collections.ConfigDict], str],
+                image_shape: Callable[[ml_collections.ConfigDict], tuple[int, ...]]) -> Callable:
+  """figure(path, points, rows) for a study of images: per row (point), the first 16 samples of
+  seed 0 side by side (grey, or colour for three channels), labelled label(point.config)."""
+  def figure(path, points, rows) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shape = image_shape(points[0].config)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 0.9 * len(rows) + 0.3), squeeze=False)
+    for ax, point in zip(axes[:, 0], points):
+      npz = path.parent / "runs" / point.label / "seed_0" / "samples.npz"
+      if npz.exists():
+        x = np.load(npz)["x"][:16].reshape(-1, *shape)
+        ax.imshow(np.concatenate(list(x), axis=1), cmap="gray", vmin=0, vmax=1)
+      ax.set(xticks=[], yticks=[])
+      ax.set_ylabel(label(point.config), fontsize=6, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+  return figure
 
 
 def read_curves(path) -> dict[str, dict[str, dict[int, dict[int, float]]]]:

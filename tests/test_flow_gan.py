@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import flow_gan
+from experiments import common, flow_gan
 from experiments.configs.flow_gan import get_config
 from experiments.configs.nda import get_config as nda_config
 from gdiv import study
@@ -27,7 +27,7 @@ def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
   results = study.run_study(flow_gan.EXPERIMENT, tiny_config(), points, workdir=Workdir(tmp_path), title="t")
   for row in results["points"]:
     assert set(row["summary"]) == {"test_nll_nats", "test_bits_per_dim", "validation_nll_nats",
-                                   "frechet_distance", "precision", "recall", "parzen_log_likelihood"}
+                                   "frechet_distance", "precision", "recall", "class_kl", "parzen_log_likelihood"}
     assert all(math.isfinite(s["mean"]) for s in row["summary"].values())
     assert 0 <= row["summary"]["precision"]["mean"] <= 1
   table = (tmp_path / "results.md").read_text()
@@ -37,7 +37,7 @@ def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
 def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   config = tiny_config()
   baseline = flow_gan.memoriser(config)
-  data = flow_gan.images(config)
+  data = common.image_data(config)
   centres = (np.round(data.train.x * 16) + 0.5) / 17
   mixture = GaussianMixture.create(np.full(len(centres), 1 / len(centres)), centres,
                                    np.full_like(centres, baseline["sigma"]))
@@ -49,27 +49,35 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   assert baseline["sigma"] in flow_gan.MEMORISER_SIGMAS.astype(np.float32)
 
 
-def test_the_mnist_validation_split_is_a_config_field(tmp_path):
+def small_mnist(tmp_path, n_train=12, n_test=4):
   rng = np.random.default_rng(0)
-  np.savez(tmp_path / "small.npz", x_train=rng.integers(0, 256, (12, 28, 28)), y_train=np.arange(12) % 10,
-           x_test=rng.integers(0, 256, (4, 28, 28)), y_test=np.arange(4))
+  np.savez(tmp_path / "small.npz", x_train=rng.integers(0, 256, (n_train, 28, 28)), y_train=np.arange(n_train) % 10,
+           x_test=rng.integers(0, 256, (n_test, 28, 28)), y_test=np.arange(n_test) % 10)
+  return str(tmp_path / "small.npz")
+
+
+def test_the_mnist_validation_split_is_a_config_field(tmp_path):
   config = get_config()
-  config.update({"dataset": "mnist", "mnist_path": str(tmp_path / "small.npz")})
+  config.update({"dataset": "mnist", "data_path": small_mnist(tmp_path)})
   with pytest.raises(ValueError, match="validation=5000 must be an integer that leaves some of the 12 training "
                                        "images for training: choose a smaller one"):
     flow_gan.validate(config)
-  config.mnist_validation = 3
+  config.validation = 3
   flow_gan.validate(config)
-  data = flow_gan.images(config)
+  data = common.image_data(config)
   assert (len(data.train.x), len(data.validation.x), len(data.test.x)) == (9, 3, 4)
 
 
-def test_images_other_than_the_digits_get_no_sample_scores_and_nda_refuses_them():
+def test_mnist_samples_are_scored_on_a_classifier_trained_on_them_and_nda_takes_them(tmp_path):
   from experiments import nda
-  from gdiv.data import ImageData, Split
-  split = Split(np.zeros((3, 28 * 28), np.float32), np.zeros(3, np.int64))
-  assert flow_gan.sample_scores(np.zeros((3, 28 * 28)), ImageData(split, split, split, (28, 28), 256)) == {}
+  config = get_config()
+  config.update({"dataset": "mnist", "data_path": small_mnist(tmp_path, 60, 30), "validation": 10,
+                 "classifier_steps": 5})
+  data = common.image_data(config)
+  scores = flow_gan.sample_scores(data.test.x, config)
+  assert set(scores) == {"frechet_distance", "precision", "recall", "class_kl", "parzen_log_likelihood"}
+  assert scores["frechet_distance"] < 1e-6 and scores["class_kl"] == pytest.approx(0.0, abs=1e-12)
+  assert common.feature_network(config).image_shape == (28, 28)
   config = nda_config()
-  config.update({"dataset": "mnist", "mnist_path": "unused.npz"})
-  with pytest.raises(ValueError, match="digits classifier"):
-    nda.validate(config)
+  config.update({"dataset": "mnist", "data_path": str(tmp_path / "small.npz"), "validation": 10, "nda": "jigsaw"})
+  nda.validate(config)  # builds the trainer: a conv GAN for 28×28 images with NDA's negatives

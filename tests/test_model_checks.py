@@ -17,8 +17,8 @@ from gdiv import models
 # Small instances, so the suite stays quick; a family not listed is built with its defaults.
 KWARGS = {"mixture": dict(num_components=3), "flow": dict(num_layers=4, hidden=(16,)),
           "made": dict(hidden=(16,)), "mlp_generator": dict(hidden=(16, 16)),
-          # lax's convolutions (the matmul form is checked against them in test_images)
-          "conv_generator": dict(dim=16, image_shape=(4, 4), channels=(8, 4), latent_dim=4, matmul=False)}
+          # colour images, convolutions as patch matmuls (checked against lax's in test_model_families)
+          "conv_generator": dict(dim=48, image_shape=(4, 4, 3), channels=(8, 4), latent_dim=4, form="patches")}
 
 
 @pytest.mark.parametrize("name", models.names())

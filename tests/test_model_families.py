@@ -248,39 +248,52 @@ def _direct_conv(x, kernel, stride):
   return y
 
 
-@pytest.mark.parametrize("op, image, kernel_shape, channels", [
-    ("conv", (8, 8), (3, 3), (1, 32)), ("conv", (4, 4), (3, 3), (32, 64)), ("conv", (7, 7), (3, 3), (3, 5)),
-    ("conv_transpose", (2, 2), (4, 4), (64, 32)), ("conv_transpose", (4, 4), (4, 4), (32, 1))])
-def test_small_convolutions_as_one_matmul_equal_the_convolution_and_its_gradients(op, image, kernel_shape,
-                                                                                   channels):
+@pytest.mark.parametrize("op, image, kernel_shape, channels, strides", [
+    ("conv", (8, 8), (3, 3), (1, 32), (2, 2)), ("conv", (4, 4), (3, 3), (32, 64), (2, 2)),
+    ("conv", (7, 7), (3, 3), (3, 5), (2, 2)), ("conv", (28, 28), (3, 3), (3, 8), (2, 2)),
+    ("conv", (9, 6), (5, 2), (2, 3), (3, 1)), ("conv", (5, 5), (4, 4), (2, 3), (1, 1)),
+    ("conv_transpose", (2, 2), (4, 4), (64, 32), (2, 2)), ("conv_transpose", (4, 4), (4, 4), (32, 1), (2, 2)),
+    ("conv_transpose", (14, 14), (4, 4), (8, 3), (2, 2)), ("conv_transpose", (5, 3), (3, 2), (2, 3), (3, 2)),
+    ("conv_transpose", (6, 6), (5, 5), (2, 2), (2, 2))])
+def test_convolutions_as_matmuls_equal_lax_convolutions_and_their_gradients(op, image, kernel_shape, channels,
+                                                                            strides):
   from gdiv.models import convolution
   x = jax.random.normal(jax.random.key(0), (3, *image, channels[0]))
   kernel = jax.random.normal(jax.random.key(1), (*kernel_shape, *channels)) / np.sqrt(channels[0] * 9)
-  loss = lambda matmul: jax.grad(
-      lambda x, k: jnp.sum(jnp.sin(getattr(convolution, op)(x, k, (2, 2), matmul))), argnums=(0, 1))
-  for exact, by_matmul in zip(loss(False)(x, kernel), loss(True)(x, kernel)):
-    np.testing.assert_allclose(by_matmul, exact, atol=2e-5)
-  if op == "conv":  # and the convolution itself, against sums written out
-    np.testing.assert_allclose(convolution.conv(x, kernel, (2, 2), matmul=True),
-                               _direct_conv(np.asarray(x, np.float64), np.asarray(kernel, np.float64), 2),
-                               atol=2e-5)
+  grads = lambda form: jax.grad(
+      lambda x, k: jnp.sum(jnp.sin(getattr(convolution, op)(x, k, strides, form))), argnums=(0, 1))(x, kernel)
+  forms = ("dense", "patches") if np.prod(image) <= 64 else ("patches",)  # dense: small images only
+  for form in forms:
+    for exact, by_form in zip(grads("lax"), grads(form)):
+      np.testing.assert_allclose(by_form, exact, rtol=1e-5, atol=2e-5, err_msg=form)  # float32 sums, reordered
+  if op == "conv" and len(set(strides)) == 1:  # and the convolution itself, against sums written out
+    direct = _direct_conv(np.asarray(x, np.float64), np.asarray(kernel, np.float64), strides[0])
+    for form in forms:
+      np.testing.assert_allclose(convolution.conv(x, kernel, strides, form), direct, atol=2e-5, err_msg=form)
 
 
-def test_conv_models_compute_the_same_by_matmul_as_by_convolution():
+def test_conv_models_compute_the_same_in_every_form():
   from gdiv.models import ConvCritic, ConvGenerator, convolution
-  by = {matmul: ConvGenerator(dim=64, matmul=matmul) for matmul in (False, True, None)}
-  params = by[False].init(jax.random.key(0), jax.random.key(1), 2, method=by[False].sample)
+  by = {form: ConvGenerator(dim=64, form=form) for form in (*convolution.FORMS, None)}
+  params = by["lax"].init(jax.random.key(0), jax.random.key(1), 2, method=by["lax"].sample)
   flax_layers = nn.ConvTranspose(32, (4, 4), strides=(2, 2), padding="SAME").init(
       jax.random.key(5), jnp.zeros((1, 2, 2, 64)))  # gdiv's ConvTranspose initialises as Flax's
   ours = convolution.ConvTranspose(32, (4, 4), (2, 2)).init(jax.random.key(5), jnp.zeros((1, 2, 2, 64)))
   assert all(jax.tree.leaves(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), flax_layers, ours)))
-  samples = {m: g.apply(params, jax.random.key(2), 16, method=g.sample) for m, g in by.items()}
-  np.testing.assert_allclose(samples[True], samples[False], atol=1e-5)
-  np.testing.assert_allclose(samples[None], samples[False], atol=1e-5)
-  critics = {m: ConvCritic((8, 8), matmul=m) for m in (False, True)}
-  critic_params = critics[False].init(jax.random.key(3), samples[False])
-  np.testing.assert_allclose(critics[True].apply(critic_params, samples[False]),
-                             critics[False].apply(critic_params, samples[False]), atol=1e-5)
+  samples = {form: g.apply(params, jax.random.key(2), 16, method=g.sample) for form, g in by.items()}
+  for form in by:
+    np.testing.assert_allclose(samples[form], samples["lax"], atol=1e-5, err_msg=form)
+  critics = {form: ConvCritic((8, 8), form=form) for form in convolution.FORMS}
+  critic_params = critics["lax"].init(jax.random.key(3), samples["lax"])
+  for form, critic in critics.items():
+    np.testing.assert_allclose(critic.apply(critic_params, samples["lax"]),
+                               critics["lax"].apply(critic_params, samples["lax"]), atol=1e-5, err_msg=form)
+
+
+def test_an_unknown_convolution_form_is_a_clear_error():
+  from gdiv.models import convolution
+  with pytest.raises(ValueError, match="Unknown convolution form 'fft'; choose among dense, patches, lax"):
+    convolution.conv(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1, 1)), (1, 1), "fft")
 
 
 def test_spectrally_normalised_critic_without_penalty_fits_a_gaussian():

@@ -82,3 +82,13 @@ def test_shift_is_a_non_zero_cyclic_roll():
 def test_unknown_transform_lists_the_known_ones():
   with pytest.raises(ValueError, match="known: jigsaw, stitch, cutout, mixup, shift"):
     nda.get("rotate")
+
+
+@pytest.mark.parametrize("name", list(nda.TRANSFORMS))
+def test_on_colour_images_each_channel_is_transformed_as_a_grey_image_would_be(name):
+  channels = [X, X[::-1], jnp.roll(X, 5, axis=0)]  # three different images per colour image
+  colour = jnp.stack([c.reshape(-1, *SHAPE) for c in channels], axis=-1).reshape(len(X), -1)
+  out = np.asarray(nda.get(name)(KEY, colour, (*SHAPE, 3))).reshape(len(X), *SHAPE, 3)
+  for c, grey in enumerate(channels):
+    expected = np.asarray(nda.get(name)(KEY, grey, SHAPE)).reshape(len(X), *SHAPE)
+    np.testing.assert_allclose(out[..., c], expected, atol=1e-6)

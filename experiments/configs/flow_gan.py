@@ -27,7 +27,7 @@ ROWS = (  # (objective, adversarial divergence, λ)
 
 def get_config():
   return ml_collections.ConfigDict(dict(
-      experiment="flow_gan", seeds=3, seed=0, dataset="digits", mnist_path="", mnist_validation=5000,
+      experiment="flow_gan", seeds=3, seed=0, dataset="digits", data_path="", validation=5000, feature_network="", classifier_steps=2000,
       objective="mle", adv_divergence="wasserstein_gp", hybrid_lambda=1.0, nda="none", nda_model_share=0.25,
       num_layers=6, hidden=(128, 128), critic_hidden=(128, 128), n_critic=5, logit_alpha=0.05,
       steps=4000, batch_size=64, learning_rate=1e-4, beta1=0.5, beta2=0.9,

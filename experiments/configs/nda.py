@@ -21,7 +21,7 @@ ROWS = ("none",) + tuple(nda.TRANSFORMS)
 
 def get_config():
   return ml_collections.ConfigDict(dict(
-      experiment="nda", seeds=3, seed=0, dataset="digits", mnist_path="", mnist_validation=5000,
+      experiment="nda", seeds=3, seed=0, dataset="digits", data_path="", validation=5000, feature_network="", classifier_steps=2000,
       adv_divergence="hinge", spectral_norm=True, nda="none", nda_model_share=0.25,
       steps=5000, batch_size=64, n_critic=1, learning_rate=2e-4, beta1=0.5, beta2=0.999,
       log_every=500, checkpoint_every=2500))

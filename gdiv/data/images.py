@@ -152,7 +152,7 @@ def _with_validation(train: Split, test: Split, validation: int, shape, path) ->
   if not isinstance(validation, int) or not 0 <= validation < len(train.x):
     raise ValueError(f"{path}: validation={validation!r} must be an integer that leaves some of the "
                      f"{len(train.x)} training images for training: choose a smaller one "
-                     "(config.mnist_validation in the studies).")
+                     "(config.validation in the studies).")
   cut = len(train.x) - validation
   return ImageData(Split(train.x[:cut], train.y[:cut]), Split(train.x[cut:], train.y[cut:]), test, shape, 256)
 
@@ -194,6 +194,39 @@ def load_cifar10(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
   train = [_cifar10_batch(path / n) for n in CIFAR10_TRAIN_BATCHES]
   train = Split(np.concatenate([b.x for b in train]), np.concatenate([b.y for b in train]))
   return _with_validation(train, _cifar10_batch(path / CIFAR10_TEST_BATCH), validation, CIFAR10_SHAPE, path)
+
+
+IMAGE_DATASETS = ("digits", "mnist_sample", "mnist", "cifar10")
+
+
+def load_images(dataset: str, path: str = "", validation: int = 5000) -> ImageData:
+  """An image data set by name: `digits` and `mnist_sample` ship with packages (fixed splits);
+  `mnist` (MNIST or Fashion-MNIST: IDX folder or .npz) and `cifar10` (python-version folder)
+  are read from `path`, their last `validation` training images held out."""
+  if dataset not in IMAGE_DATASETS:
+    raise ValueError(f"Unknown image data set {dataset!r}; choose among {', '.join(IMAGE_DATASETS)}.")
+  if dataset in ("digits", "mnist_sample"):
+    return load_digits() if dataset == "digits" else load_mnist_sample()
+  if not path:
+    raise ValueError(f"The {dataset} images are read from your own files: give their path "
+                     f"(--data_path, config.data_path). gdiv never downloads.")
+  return (load_mnist if dataset == "mnist" else load_cifar10)(path, validation)
+
+
+def hwc(shape: tuple[int, ...]) -> tuple[int, int, int]:
+  """An image shape as (height, width, channels): (H, W) means one channel."""
+  if len(shape) not in (2, 3):
+    raise ValueError(f"An image shape is (height, width) or (height, width, channels); got {shape}.")
+  return (*shape, 1) if len(shape) == 2 else tuple(shape)
+
+
+def stack_channels(key: jax.Array, x: jax.Array, y: jax.Array, n: int, channels: int = 3):
+  """Stacked MNIST (Metz et al. 2017): n images whose `channels` channels are independently drawn
+  single-channel images of x, flattened H × W × C; their mode is Σ_c 10^c · label_c (1,000 modes
+  for 3 channels of 10 classes). x: (N, H·W), y: (N,). Returns (images, modes)."""
+  picks = jax.random.randint(key, (n, channels), 0, x.shape[0])
+  images = jnp.moveaxis(x[picks], 1, -1)  # (n, H·W, C): pixel-major, channel last
+  return images.reshape(n, -1), jnp.sum(y[picks] * 10 ** jnp.arange(channels), axis=1)
 
 
 def dequantise(key: jax.Array, x: jax.Array, levels: int) -> jax.Array:

@@ -3,7 +3,7 @@
 Its penultimate activations are the features for `frechet_distance` and
 `precision_recall` on digit images. The numbers are comparable within this
 project only: they are not FID. The parameters ship in
-`digits_classifier.msgpack`, written by `python -m experiments.train_digits_classifier`.
+`digits_classifier.msgpack`, written by `python -m experiments.train_classifier`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class DigitsClassifier(nn.Module):
 def load_params(path: pathlib.Path = PARAMS_PATH):
   if not path.exists():
     raise FileNotFoundError(f"No digits classifier at {path}: run "
-                            "`python -m experiments.train_digits_classifier` to train and save it.")
+                            "`python -m experiments.train_classifier` to train and save it.")
   template = DigitsClassifier().init(jax.random.key(0), jnp.zeros((1, 64)))
   return flax.serialization.from_bytes(template, path.read_bytes())
 

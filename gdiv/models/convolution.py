@@ -18,6 +18,7 @@ and lax's convolution otherwise.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Callable
 
@@ -62,29 +63,92 @@ def as_matmul(op: Callable, x: jax.Array, kernel: jax.Array, strides: tuple[int,
   return y.reshape(batch, out_h, out_w, features)
 
 
-def takes_matmul(op: Callable, x_shape, kernel_shape, strides) -> bool:
-  """Whether the convolution's dense matrix is small and dense enough to run as a matmul."""
-  p, _ = placement(op, tuple(x_shape[1:3]), tuple(kernel_shape[:2]), strides)
-  entries = p.shape[0] * p.shape[1] * kernel_shape[2] * kernel_shape[3]
-  return entries <= MATMUL_ENTRIES and np.count_nonzero(p) >= MATMUL_DENSITY * p.shape[0] * p.shape[1]
+def _axis_taps(transposed: bool, k: int, s: int, size: int) -> tuple[int, list[list[tuple[int, int]]]]:
+  """Along one axis: (σ, pairs), where output pixel S·p + φ (S = s transposed, 1 otherwise) reads
+  input pixel σ·p + δ through kernel tap t for each (t, δ) in pairs[φ] (inputs outside the image
+  are zero).
+
+  'SAME' convolution (lax's cross-correlation): output p reads s·p - pad + t, pad = ⌊total/2⌋,
+  total = max((⌈size/s⌉ - 1)·s + k - size, 0); σ = s, one phase.
+  'SAME' transposed convolution (lax.conv_transpose): the input dilated by s, padded by a below,
+  then correlated with K, so output o reads input (o - a + t)/s where that is an integer; with
+  o = s·p + φ: δ = (φ - a + t)/s; σ = 1, s phases (the sub-pixel, depth-to-space form).
+  """
+  if transposed:
+    before = k - 1 if s > k - 1 else math.ceil((k + s - 2) / 2)
+    return 1, [[(t, (phase - before + t) // s) for t in range(k) if (phase - before + t) % s == 0]
+               for phase in range(s)]
+  total = max((-(-size // s) - 1) * s + k - size, 0)
+  return s, [[(t, t - total // 2) for t in range(k)]]
 
 
-def _dispatch(op: Callable, x, kernel, strides, matmul: bool | None):
+def as_patches(op: Callable, x: jax.Array, kernel: jax.Array, strides: tuple[int, int]) -> jax.Array:
+  """op(x, kernel, strides) as matmuls of image patches (im2col) by the kernel's taps.
+
+  For each output phase φ: y[p, φ] = Σ_(t, δ) x[σ·p + δ] K[t] over the (tap, offset) pairs of
+  `_axis_taps`, one matmul of the shifted copies of x, side by side, by the taps stacked. A
+  convolution has one phase; a transposed one s² phases, each a stride-1 convolution with a
+  quarter of the taps (for k = 4, s = 2), interleaved into the s-times larger image
+  (depth-to-space): no multiplications by the zeros of the dilated input.
+  """
+  transposed = op is lax_conv_transpose
+  (batch, height, width, channels), features = x.shape, kernel.shape[-1]
+  (sy, phases_y), (sx, phases_x) = [_axis_taps(transposed, k, s, size)
+                                    for k, s, size in zip(kernel.shape[:2], strides, (height, width))]
+  out_h, out_w = -(-height // sy), -(-width // sx)
+  offsets_y = [d for pairs in phases_y for _, d in pairs] or [0]
+  offsets_x = [d for pairs in phases_x for _, d in pairs] or [0]
+  below_y, below_x = max(0, -min(offsets_y)), max(0, -min(offsets_x))
+  padded = jnp.pad(x, ((0, 0), (below_y, max(0, sy * (out_h - 1) + max(offsets_y) - height + 1)),
+                       (below_x, max(0, sx * (out_w - 1) + max(offsets_x) - width + 1)), (0, 0)))
+
+  def shifted(dy: int, dx: int) -> jax.Array:
+    top, left = below_y + dy, below_x + dx
+    return padded[:, top:top + sy * (out_h - 1) + 1:sy, left:left + sx * (out_w - 1) + 1:sx]
+
+  def phase(pairs_y, pairs_x) -> jax.Array:
+    taps = list(itertools.product(pairs_y, pairs_x))
+    if not taps:  # a kernel smaller than the stride leaves some phases empty
+      return jnp.zeros((batch, out_h, out_w, features), x.dtype)
+    patches = jnp.concatenate([shifted(dy, dx) for (_, dy), (_, dx) in taps], axis=-1)
+    weights = jnp.concatenate([kernel[ty, tx] for (ty, _), (tx, _) in taps], axis=0)
+    return patches @ weights
+
+  y = jnp.stack([jnp.stack([phase(py, px) for px in phases_x], axis=3) for py in phases_y], axis=2)
+  return y.reshape(batch, out_h * len(phases_y), out_w * len(phases_x), features)
+
+
+FORMS = {"dense": as_matmul, "patches": as_patches, "lax": lambda op, x, kernel, strides: op(x, kernel, strides)}
+
+
+def default_form(op: Callable, x_shape, kernel_shape, strides) -> str:
+  """'dense' where the convolution's dense matrix is small and dense enough to run as one
+  matmul, 'patches' otherwise (both faster than lax's on CPU: README "Performance")."""
+  image = tuple(x_shape[1:3])
+  out = [n * s if op is lax_conv_transpose else -(-n // s) for n, s in zip(image, strides)]
+  if math.prod(image) * math.prod(out) * kernel_shape[2] * kernel_shape[3] > MATMUL_ENTRIES:
+    return "patches"
+  p, _ = placement(op, image, tuple(kernel_shape[:2]), strides)
+  return "dense" if np.count_nonzero(p) >= MATMUL_DENSITY * p.shape[0] * p.shape[1] else "patches"
+
+
+def _dispatch(op: Callable, x, kernel, strides, form: str | None):
   strides = tuple(strides)
-  if matmul is None:
-    matmul = takes_matmul(op, x.shape, kernel.shape, strides)
-  return as_matmul(op, x, kernel, strides) if matmul else op(x, kernel, strides)
+  if form is None:
+    form = default_form(op, x.shape, kernel.shape, strides)
+  if form not in FORMS:
+    raise ValueError(f"Unknown convolution form {form!r}; choose among {', '.join(FORMS)} (or None: by size).")
+  return FORMS[form](op, x, kernel, strides)
 
 
-def conv(x, kernel, strides, matmul: bool | None = None):
-  """'SAME' convolution, NHWC × HWIO; matmul: force (True) or forbid (False) the matmul form,
-  None decides by size."""
-  return _dispatch(lax_conv, x, kernel, strides, matmul)
+def conv(x, kernel, strides, form: str | None = None):
+  """'SAME' convolution, NHWC × HWIO; form: 'dense', 'patches' or 'lax' (None: `default_form`)."""
+  return _dispatch(lax_conv, x, kernel, strides, form)
 
 
-def conv_transpose(x, kernel, strides, matmul: bool | None = None):
-  """'SAME' transposed convolution as Flax's nn.ConvTranspose; matmul as in `conv`."""
-  return _dispatch(lax_conv_transpose, x, kernel, strides, matmul)
+def conv_transpose(x, kernel, strides, form: str | None = None):
+  """'SAME' transposed convolution as Flax's nn.ConvTranspose; form as in `conv`."""
+  return _dispatch(lax_conv_transpose, x, kernel, strides, form)
 
 
 class ConvTranspose(nn.Module):
@@ -93,11 +157,11 @@ class ConvTranspose(nn.Module):
   features: int
   kernel_size: tuple[int, int]
   strides: tuple[int, int]
-  matmul: bool | None = None
+  form: str | None = None
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", nn.linear.default_kernel_init,
                         (*self.kernel_size, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
-    return conv_transpose(x, kernel, self.strides, self.matmul) + bias
+    return conv_transpose(x, kernel, self.strides, self.form) + bias

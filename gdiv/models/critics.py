@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Callable, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gdiv.data.images import hwc
 from gdiv.models import convolution
 from gdiv.models.mlp import activation_fn, kernel_init, maxout
 
@@ -56,17 +58,17 @@ class NormalisedDense(nn.Module):
 
 class NormalisedConv(nn.Module):
   """3×3 'SAME' convolution, NHWC: the critics' convolution, which they may spectrally normalise;
-  `matmul` as gdiv.models.convolution.conv."""
+  `form` as gdiv.models.convolution.conv."""
 
   features: int
   strides: int = 1
-  matmul: bool | None = None
+  form: str | None = None
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", nn.linear.default_kernel_init, (3, 3, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
-    return convolution.conv(x, kernel, (self.strides, self.strides), self.matmul) + bias
+    return convolution.conv(x, kernel, (self.strides, self.strides), self.form) + bias
 
 
 class MLPCritic(nn.Module):
@@ -96,26 +98,26 @@ class MLPCritic(nn.Module):
 
 
 class ConvCritic(nn.Module):
-  """DCGAN-style critic for flattened single-channel images (batch, H·W).
+  """DCGAN-style critic for flattened images (batch, H·W·C), image_shape (H, W) or (H, W, C).
 
   Two stride-2 3×3 convolutions (32, 64 channels, leaky ReLU) and a linear
-  read-out; packing stacks m images as channels. `matmul`: how the
+  read-out; packing stacks m images as channels. `form`: how the
   convolutions run (gdiv.models.convolution; None decides by size).
   """
 
-  image_shape: tuple[int, int] = (8, 8)
+  image_shape: tuple[int, ...] = (8, 8)
   channels: Sequence[int] = (32, 64)
   spectral_norm: bool = False
   pack: int = 1
-  matmul: bool | None = None
+  form: str | None = None
 
   @nn.compact
   def __call__(self, x, train: bool = False):
-    height, width = self.image_shape
-    if x.ndim != 2 or x.shape[1] != height * width:
-      raise ValueError(f"ConvCritic for {height}×{width} images expects flattened images of shape "
-                       f"(batch, {height * width}); got {tuple(x.shape)}.")
-    x = pack(x.reshape(x.shape[0], height, width, 1), self.pack)
+    shape = hwc(self.image_shape)
+    if x.ndim != 2 or x.shape[1] != math.prod(shape):
+      raise ValueError(f"ConvCritic for {'×'.join(map(str, shape))} images expects flattened images of shape "
+                       f"(batch, {math.prod(shape)}); got {tuple(x.shape)}.")
+    x = pack(x.reshape(x.shape[0], *shape), self.pack)
     for channels in self.channels:
-      x = nn.leaky_relu(normalised(NormalisedConv(channels, 2, self.matmul), self.spectral_norm, train)(x), 0.2)
+      x = nn.leaky_relu(normalised(NormalisedConv(channels, 2, self.form), self.spectral_norm, train)(x), 0.2)
     return normalised(NormalisedDense(1), self.spectral_norm, train)(x.reshape(x.shape[0], -1))[..., 0]

@@ -24,14 +24,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdiv.data.images import hwc
 from gdiv.models.base import Model
 from gdiv.models.mlp import MLP
 
 
-def coupling_masks(dim: int, num_layers: int, image_shape: tuple[int, int] | None = None) -> np.ndarray:
-  """Alternating binary masks, shape (num_layers, dim): even/odd coordinates or a checkerboard."""
+def coupling_masks(dim: int, num_layers: int, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
+  """Alternating binary masks, shape (num_layers, dim): even/odd coordinates, or a checkerboard
+  over the pixels of images (H, W) or (H, W, C) flattened H × W × C (a pixel's channels together)."""
   if image_shape is not None:
-    rows, cols = np.indices(image_shape)
+    rows, cols, _ = np.indices(hwc(image_shape))
     base = ((rows + cols) % 2).reshape(-1).astype(np.float32)
   else:
     base = (np.arange(dim) % 2).astype(np.float32)
@@ -41,14 +43,14 @@ def coupling_masks(dim: int, num_layers: int, image_shape: tuple[int, int] | Non
 class RealNVP(Model):
   """Affine-coupling flow on `dim`-dimensional data (dim ≥ 2).
 
-  image_shape: if the data are flattened images, (height, width) selects
+  image_shape: if the data are flattened images, (height, width[, channels]) selects
   checkerboard masks. The log-scale s is bounded by `max_log_scale`·tanh for
   stable training.
   """
 
   num_layers: int = 6
   hidden: Sequence[int] = (64, 64)
-  image_shape: tuple[int, int] | None = None
+  image_shape: tuple[int, ...] | None = None
   max_log_scale: float = 3.0
   has_log_prob: ClassVar[bool] = True
   differentiable_samples: ClassVar[bool] = True
