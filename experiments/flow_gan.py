@@ -221,7 +221,9 @@ SMOKE_FLAGS = ("--objective=mle", "--seeds=1", "--steps=4", "--config.log_every=
                "--config.checkpoint_every=4", "--config.num_layers=2", "--config.hidden=8,8",
                "--workdir={workdir}")
 BAD_FLAGS = (("--nda=jigsaw", "config.nda='jigsaw' feeds the critic, and objective 'mle' has none"),
-             ("--steps=8", "another configuration (config.steps: 4 → 8)"))
+             ("--steps=8", "another configuration (config.steps: 4 → 8)"),
+             (("--dataset=cifar10", "--data_path={workdir}"), "lacks data_batch_1, data_batch_2"),
+             (("--dataset=mnist", "--data_path={workdir}/config.json"), "is neither a folder of MNIST IDX files nor an .npz"))
 
 
 def define_flags():

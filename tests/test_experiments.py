@@ -40,8 +40,8 @@ def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(na
     assert finished.returncode == 0, finished.stderr[-3000:]
   before = _hashes(tmp_path)
   assert before
-  for flag, message in module.BAD_FLAGS:
-    refused = _run(name, (*module.SMOKE_FLAGS, flag), tmp_path)
+  for flags, message in module.BAD_FLAGS:  # one flag, or a tuple of flags given together
+    refused = _run(name, (*module.SMOKE_FLAGS, *((flags,) if isinstance(flags, str) else flags)), tmp_path)
     errors = [line for line in refused.stderr.splitlines() if line.startswith("FATAL")]
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr[-3000:]
     assert len(errors) == 1 and message in errors[0] and len(errors[0]) < 400, errors

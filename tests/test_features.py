@@ -25,10 +25,10 @@ def bars(n: int, shape=(12, 12), seed: int = 0) -> Split:
   return Split(x.reshape(n, -1), y)
 
 
-@pytest.mark.parametrize("shape", [(12, 12), (8, 12, 3)])
-def test_a_trained_classifier_reads_its_images_and_survives_saving(shape, tmp_path):
+def test_a_trained_classifier_reads_its_images_and_survives_saving(tmp_path):
+  shape = (8, 12, 3)  # colour and not square (grey 28×28 images: test_the_mnist_classifier_reads_real_digits)
   splits = [bars(n, shape, seed) for seed, n in enumerate((600, 50, 200))]
-  network = features.train_classifier(ImageData(*splits, shape, 256), steps=150)
+  network = features.train_classifier(ImageData(*splits, shape, 256), steps=80)
   assert network.test_accuracy > 0.95  # held out, never trained on
   assert network.features(splits[2].x).shape == (200, 128)
   (tmp_path / "net.msgpack").write_bytes(features.save(network))

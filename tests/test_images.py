@@ -117,7 +117,7 @@ def test_missing_truncated_or_misshapen_cifar10_batches_are_clear_errors(tmp_pat
 
 def test_missing_or_broken_mnist_files_are_clear_errors(tmp_path):
   write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 28, 28)))
-  with pytest.raises(FileNotFoundError, match=r"lacks train-labels-idx1-ubyte\[.gz\].*never downloads"):
+  with pytest.raises(FileNotFoundError, match=r"lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte \(.gz or not\).*never downloads"):
     load_mnist(tmp_path)
   with pytest.raises(FileNotFoundError, match="neither a folder of MNIST IDX files nor an .npz"):
     load_mnist(tmp_path / "nope.npz")

