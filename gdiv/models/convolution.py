@@ -9,10 +9,12 @@ one-tap kernels, so M is exactly the convolution lax computes. On small
 images (the 8×8 digits) M is small and mostly non-zero, and XLA's CPU backend
 runs the matmul, and its gradients, far faster than the convolution.
 
-Patches (`as_patches`): for larger images M is mostly zeros; each output phase
-is then one matmul of the image's shifted copies by the taps that reach it
-(a transposed convolution: s² phases, interleaved depth-to-space). On a CPU
-it is about 11× XLA's convolutions at 28×28 (README "Performance").
+Patches (`as_patches`): for larger images M is mostly zeros. A convolution is
+then one matmul of the image's shifted copies by the taps (im2col); a
+transposed one, its adjoint, one matmul of the image by every tap, whose
+products are added at their shifted places (col2im, s² phases interleaved
+depth-to-space). On a CPU both, with their gradients, beat XLA's own
+convolutions and PyTorch's at 28×28 (README "Performance").
 
 `conv` and `conv_transpose` take 'dense' where M has at most `MATMUL_ENTRIES`
 entries and at least `MATMUL_DENSITY` of them non-zero, 'patches' otherwise;
@@ -33,6 +35,7 @@ import numpy as np
 
 MATMUL_ENTRIES = 2**20
 MATMUL_DENSITY = 0.1
+COL2IM_FLOATS = 2**20
 DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
@@ -87,39 +90,54 @@ def _axis_taps(transposed: bool, k: int, s: int, size: int) -> tuple[int, list[l
 
 
 def as_patches(op: Callable, x: jax.Array, kernel: jax.Array, strides: tuple[int, int]) -> jax.Array:
-  """op(x, kernel, strides) as matmuls of image patches (im2col) by the kernel's taps.
+  """op(x, kernel, strides) as one matmul: im2col for a convolution, col2im for a transposed one."""
+  return (_col2im if op is lax_conv_transpose else _im2col)(x, kernel, strides)
 
-  For each output phase φ: y[p, φ] = Σ_(t, δ) x[σ·p + δ] K[t] over the (tap, offset) pairs of
-  `_axis_taps`, one matmul of the shifted copies of x, side by side, by the taps stacked. A
-  convolution has one phase; a transposed one s² phases, each a stride-1 convolution with a
-  quarter of the taps (for k = 4, s = 2), interleaved into the s-times larger image
-  (depth-to-space): no multiplications by the zeros of the dilated input.
-  """
-  transposed = op is lax_conv_transpose
-  (batch, height, width, channels), features = x.shape, kernel.shape[-1]
-  (sy, phases_y), (sx, phases_x) = [_axis_taps(transposed, k, s, size)
-                                    for k, s, size in zip(kernel.shape[:2], strides, (height, width))]
+
+def _im2col(x: jax.Array, kernel: jax.Array, strides: tuple[int, int]) -> jax.Array:
+  """'SAME' convolution: y[p] = Σ_(t, δ) x[s·p + δ] K[t] over the (tap, offset) pairs of `_axis_taps`,
+  one (pixels × k²C) by (k²C × F) matmul of the image's shifted copies, side by side, by the taps."""
+  (batch, height, width, channels), (kh, kw, _, features) = x.shape, kernel.shape
+  (sy, [pairs_y]), (sx, [pairs_x]) = [_axis_taps(False, k, s, size)
+                                      for k, s, size in zip((kh, kw), strides, (height, width))]
   out_h, out_w = -(-height // sy), -(-width // sx)
-  offsets_y = [d for pairs in phases_y for _, d in pairs] or [0]
-  offsets_x = [d for pairs in phases_x for _, d in pairs] or [0]
-  below_y, below_x = max(0, -min(offsets_y)), max(0, -min(offsets_x))
-  padded = jnp.pad(x, ((0, 0), (below_y, max(0, sy * (out_h - 1) + max(offsets_y) - height + 1)),
-                       (below_x, max(0, sx * (out_w - 1) + max(offsets_x) - width + 1)), (0, 0)))
+  below_y, below_x = -pairs_y[0][1], -pairs_x[0][1]
+  padded = jnp.pad(x, ((0, 0), (below_y, max(0, sy * (out_h - 1) + pairs_y[-1][1] - height + 1)),
+                       (below_x, max(0, sx * (out_w - 1) + pairs_x[-1][1] - width + 1)), (0, 0)))
+  shifted = [padded[:, below_y + dy:below_y + dy + sy * (out_h - 1) + 1:sy,
+                    below_x + dx:below_x + dx + sx * (out_w - 1) + 1:sx] for _, dy in pairs_y for _, dx in pairs_x]
+  patches = jnp.concatenate(shifted, axis=-1).reshape(-1, kh * kw * channels)
+  return (patches @ kernel.reshape(kh * kw * channels, features)).reshape(batch, out_h, out_w, features)
 
-  def shifted(dy: int, dx: int) -> jax.Array:
-    top, left = below_y + dy, below_x + dx
-    return padded[:, top:top + sy * (out_h - 1) + 1:sy, left:left + sx * (out_w - 1) + 1:sx]
 
-  def phase(pairs_y, pairs_x) -> jax.Array:
-    taps = list(itertools.product(pairs_y, pairs_x))
-    if not taps:  # a kernel smaller than the stride leaves some phases empty
-      return jnp.zeros((batch, out_h, out_w, features), x.dtype)
-    patches = jnp.concatenate([shifted(dy, dx) for (_, dy), (_, dx) in taps], axis=-1)
-    weights = jnp.concatenate([kernel[ty, tx] for (ty, _), (tx, _) in taps], axis=0)
-    return patches @ weights
+def _col2im(x: jax.Array, kernel: jax.Array, strides: tuple[int, int]) -> jax.Array:
+  """'SAME' transposed convolution, the adjoint of im2col: the image times the taps, Y_t = x K[t],
+  as one (pixels × C) by (C × k²F) matmul; output phase φ of s² (depth-to-space) then sums the
+  products of the taps that reach it, shifted: y[s·p + φ] = Σ_(t, δ) Y_t[p + δ] (`_axis_taps`).
+  A product over `COL2IM_FLOATS` runs as one matmul per phase instead (measured faster on CPU:
+  README "Performance"). Products are split apart, never sliced: the gradient of a split is one
+  concatenation, that of each slice a zero-padded copy of the whole product."""
+  (batch, height, width, channels), (kh, kw, _, features) = x.shape, kernel.shape
+  (_, phases_y), (_, phases_x) = [_axis_taps(True, k, s, size)
+                                  for k, s, size in zip((kh, kw), strides, (height, width))]
+  phases = [list(itertools.product(pairs_y, pairs_x)) for pairs_y in phases_y for pairs_x in phases_x]
+  by_matmul = [phases] if x.size // channels * kh * kw * features <= COL2IM_FLOATS else [[taps] for taps in phases]
+  products = []
+  for group in by_matmul:
+    taps = [tap for phase_taps in group for tap in phase_taps]
+    if taps:  # a kernel smaller than the stride leaves some phases without taps
+      weights = jnp.concatenate([kernel[ty, tx] for (ty, _), (tx, _) in taps], axis=1)
+      products += jnp.split((x.reshape(-1, channels) @ weights).reshape(batch, height, width, -1), len(taps), -1)
 
-  y = jnp.stack([jnp.stack([phase(py, px) for px in phases_x], axis=3) for py in phases_y], axis=2)
-  return y.reshape(batch, out_h * len(phases_y), out_w * len(phases_x), features)
+  def shifted(y: jax.Array, dy: int, dx: int) -> jax.Array:  # z[p] = y[p + δ], zero outside
+    y = jnp.pad(y, ((0, 0), (max(0, -dy), max(0, dy)), (max(0, -dx), max(0, dx)), (0, 0)))
+    return y[:, max(0, dy):max(0, dy) + height, max(0, dx):max(0, dx) + width]
+
+  products = iter(products)
+  outputs = [sum((shifted(next(products), dy, dx) for (_, dy), (_, dx) in taps),
+                 jnp.zeros((batch, height, width, features), x.dtype)) for taps in phases]
+  y = jnp.stack(outputs, axis=3).reshape(batch, height, width, len(phases_y), len(phases_x), features)
+  return y.transpose(0, 1, 3, 2, 4, 5).reshape(batch, height * len(phases_y), width * len(phases_x), features)
 
 
 FORMS = {"dense": as_matmul, "patches": as_patches, "lax": lambda op, x, kernel, strides: op(x, kernel, strides)}
