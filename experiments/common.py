@@ -1,4 +1,5 @@
-"""What every experiment entry point shares: clear one-line errors instead of tracebacks."""
+"""What every experiment entry point shares: clear one-line errors instead of tracebacks, and the image
+studies' data, feature network, NDA negatives and memorising baseline."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import math
 import sys
 from typing import Callable, Sequence
 
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
 from absl import app, flags, logging
 
 from gdiv import divergences, plugins, sharding, training
 from gdiv.checkpoints import CheckpointError
-from gdiv.data import IMAGE_DATASETS, ImageData, load_images
-from gdiv.evaluation import features
+from gdiv.data import IMAGE_DATASETS, ImageData, dequantise, load_images, nda
+from gdiv.evaluation import features, parzen_log_likelihood
 from gdiv.workdir import Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
@@ -167,6 +172,63 @@ def feature_network(config) -> features.FeatureNetwork:
   classifier, else one trained now for config.classifier_steps steps (gdiv.evaluation.features)."""
   return _feature_network(config.dataset, config.data_path, config.validation, config.feature_network,
                           config.classifier_steps)
+
+
+MEMORISER_SIGMAS = np.logspace(-2.5, -0.5, 17)
+
+
+def validate_images(config: ml_collections.ConfigDict) -> None:
+  """config.dataset and config.data_path (the files are read: a missing one is an error naming
+  the files expected), config.feature_network and config.nda."""
+  image_data(config)
+  if config.feature_network:
+    feature_network(config)
+  if config.nda != "none":
+    nda.get(config.nda)  # an unknown name lists the known ones
+
+
+def image_negatives(config):
+  """negatives(key, x): the transform `config.nda` of a batch of flattened images; None for
+  nda=none."""
+  if config.nda == "none":
+    return None
+  transform, shape = nda.get(config.nda), image_data(config).shape
+  return lambda key, x: transform(key, x, shape)
+
+
+def image_sample_scores(samples: np.ndarray, config) -> dict:
+  """gdiv.evaluation.features.sample_scores on config's images and feature network."""
+  return features.sample_scores(samples, image_data(config), feature_network(config))
+
+
+def memoriser(config) -> dict:
+  """One isotropic Gaussian per training image, at its dequantisation bin centre, σ chosen on the
+  validation split; scored as the flows are (its NLL: the dequantisation bound, data space)."""
+  data_set = image_data(config)
+  levels, dim = data_set.levels, data_set.train.x.shape[1]
+  to_bins = lambda x: (np.round(x * (levels - 1)) + 0.5) / levels
+  key_valid, key_test, key_picks, key_noise = jax.random.split(jax.random.key(config.seed), 4)
+  y_valid = dequantise(key_valid, jnp.asarray(data_set.validation.x), levels)
+  y_test = dequantise(key_test, jnp.asarray(data_set.test.x), levels)
+  fit = parzen_log_likelihood(to_bins(data_set.train.x), y_valid, y_test, MEMORISER_SIGMAS)
+  test_nll = -fit["mean"] + dim * np.log(levels)
+  picks = jax.random.randint(key_picks, (len(data_set.test.x),), 0, len(data_set.train.x))
+  noise = fit["sigma"] * np.asarray(jax.random.normal(key_noise, (len(picks), dim)))
+  samples = np.clip(data_set.train.x[np.asarray(picks)] + noise, 0.0, 1.0)
+  return {"sigma": fit["sigma"], "test_nll_nats": test_nll, "test_bits_per_dim": test_nll / (dim * np.log(2)),
+          **image_sample_scores(samples, config)}
+
+
+def memoriser_report(points, rows) -> str:
+  """The memorising baseline, scored like the rows."""
+  baseline = memoriser(points[0].config)
+  metrics = [m for m in baseline if m != "sigma"]
+  return "\n".join([
+      "", "## Memorising baseline (Theis et al. 2016)", "",
+      f"One isotropic Gaussian per training image, σ = {baseline['sigma']:.4g} chosen on the "
+      "validation split; samples are training images plus that noise.", "",
+      "| " + " | ".join(metrics) + " |", "|" + "---|" * len(metrics),
+      "| " + " | ".join(f"{baseline[m]:.4g}" for m in metrics) + " |", ""])
 
 
 def recipe_values(config) -> dict:

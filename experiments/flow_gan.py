@@ -32,7 +32,6 @@ transform acts on the dequantised images, before the logit.
 
 from __future__ import annotations
 
-import functools
 import pathlib
 
 import jax
@@ -40,33 +39,22 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-from absl import flags, logging
+from absl import flags
 
 from experiments import common, plot, sweep
 from gdiv import divergences, study, training
 from gdiv.data import dequantise, inverse_logit_transform, logit_transform, nda
 from gdiv.divergences.likelihood import Hybrid
-from gdiv.evaluation import features, nll, parzen_log_likelihood
+from gdiv.evaluation import nll
 from gdiv.models import MLPCritic, RealNVP
 from gdiv.runner import check_schedule
 
 OBJECTIVES = ("mle", "adv", "hybrid")
-MEMORISER_SIGMAS = np.logspace(-2.5, -0.5, 17)
-
-
-def validate_images(config: ml_collections.ConfigDict) -> None:
-  """config.dataset and config.data_path (the files are read: a missing one is an error naming
-  the files expected), config.feature_network and config.nda."""
-  common.image_data(config)
-  if config.feature_network:
-    common.feature_network(config)
-  if config.nda != "none":
-    nda.get(config.nda)  # an unknown name lists the known ones
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field, before anything is built or compiled."""
-  validate_images(config)
+  common.validate_images(config)
   if config.objective not in OBJECTIVES:
     raise ValueError(f"config.objective={config.objective!r}: choose among {', '.join(OBJECTIVES)}.")
   if config.objective != "mle" and not divergences.get(config.adv_divergence).needs_critic:
@@ -99,18 +87,9 @@ def objective(config, hybrid_lambda):
   return Hybrid(name="hybrid", adversarial=adversarial, weight=hybrid_lambda)
 
 
-def image_negatives(config):
-  """negatives(key, x): the transform `config.nda` of a batch of flattened images; None for
-  nda=none."""
-  if config.nda == "none":
-    return None
-  transform, shape = nda.get(config.nda), common.image_data(config).shape
-  return lambda key, x: transform(key, x, shape)
-
-
 def negatives(config):
   """negatives(key, z): `image_negatives` of the images behind a batch of logits."""
-  of_images, alpha = image_negatives(config), config.logit_alpha
+  of_images, alpha = common.image_negatives(config), config.logit_alpha
   if of_images is None:
     return None
   return lambda key, z: logit_transform(of_images(key, inverse_logit_transform(z, alpha)), alpha)[0]
@@ -149,11 +128,6 @@ def to_images(z: jax.Array, alpha: float) -> np.ndarray:
   return np.clip(np.asarray(inverse_logit_transform(z, alpha)), 0.0, 1.0)
 
 
-def sample_scores(samples: np.ndarray, config) -> dict:
-  """gdiv.evaluation.features.sample_scores on config's images and feature network."""
-  return features.sample_scores(samples, common.image_data(config), common.feature_network(config))
-
-
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Test (and validation) NLL in data space, sample scores on as many samples as test images,
   and the samples."""
@@ -165,37 +139,7 @@ def evaluate(config, trainer: training.Trainer, state: training.TrainState):
                       config.logit_alpha)
   return {"test_nll_nats": likelihood["nll"], "test_bits_per_dim": likelihood["bits_per_dim"],
           "validation_nll_nats": nll_of(data_set.validation.x)["nll"],
-          **sample_scores(samples, config)}, samples
-
-
-def memoriser(config) -> dict:
-  """One isotropic Gaussian per training image, at its dequantisation bin centre, σ chosen on the
-  validation split; scored as the flows are (its NLL: the dequantisation bound, data space)."""
-  data_set = common.image_data(config)
-  levels, dim = data_set.levels, data_set.train.x.shape[1]
-  to_bins = lambda x: (np.round(x * (levels - 1)) + 0.5) / levels
-  key_valid, key_test, key_picks, key_noise = jax.random.split(jax.random.key(config.seed), 4)
-  y_valid = dequantise(key_valid, jnp.asarray(data_set.validation.x), levels)
-  y_test = dequantise(key_test, jnp.asarray(data_set.test.x), levels)
-  fit = parzen_log_likelihood(to_bins(data_set.train.x), y_valid, y_test, MEMORISER_SIGMAS)
-  test_nll = -fit["mean"] + dim * np.log(levels)
-  picks = jax.random.randint(key_picks, (len(data_set.test.x),), 0, len(data_set.train.x))
-  noise = fit["sigma"] * np.asarray(jax.random.normal(key_noise, (len(picks), dim)))
-  samples = np.clip(data_set.train.x[np.asarray(picks)] + noise, 0.0, 1.0)
-  return {"sigma": fit["sigma"], "test_nll_nats": test_nll, "test_bits_per_dim": test_nll / (dim * np.log(2)),
-          **sample_scores(samples, config)}
-
-
-def report(points, rows) -> str:
-  """The memorising baseline, scored like the rows."""
-  baseline = memoriser(points[0].config)
-  metrics = [m for m in baseline if m != "sigma"]
-  return "\n".join([
-      "", "## Memorising baseline (Theis et al. 2016)", "",
-      f"One isotropic Gaussian per training image, σ = {baseline['sigma']:.4g} chosen on the "
-      "validation split; samples are training images plus that noise.", "",
-      "| " + " | ".join(metrics) + " |", "|" + "---|" * len(metrics),
-      "| " + " | ".join(f"{baseline[m]:.4g}" for m in metrics) + " |", ""])
+          **common.image_sample_scores(samples, config)}, samples
 
 
 def row_label(config) -> str:
@@ -210,7 +154,7 @@ def row_label(config) -> str:
 EXPERIMENT = study.Experiment(sweepable=("learning_rate", "hybrid_lambda"), validate=validate,
                               make_trainer=make_trainer, data=data, evaluate=evaluate,
                               figure=plot.sample_grid(row_label, lambda config: common.image_data(config).shape),
-                              report=report)
+                              report=common.memoriser_report)
 
 
 ROW_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "flow_gan_row.py")

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common, flow_gan, plot, sweep
+from experiments import common, plot, sweep
 from gdiv import divergences, study, training
 from gdiv.models import ConvCritic, ConvGenerator
 from gdiv.runner import check_schedule
@@ -34,7 +34,7 @@ from gdiv.runner import check_schedule
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field, before anything is built or compiled."""
-  flow_gan.validate_images(config)
+  common.validate_images(config)
   if not divergences.get(config.adv_divergence).needs_critic:
     raise ValueError(f"config.adv_divergence={config.adv_divergence!r} has no critic; a GAN needs one "
                      "(hinge, js, wasserstein_gp, ...).")
@@ -54,7 +54,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
       ConvGenerator(dim=int(np.prod(shape)), image_shape=shape), config.adv_divergence,
       model_optimizer=adam(), critic=ConvCritic(shape, spectral_norm=config.spectral_norm),
       critic_optimizer=adam(), n_critic=config.n_critic,
-      negatives=flow_gan.image_negatives(config), model_share=config.nda_model_share)
+      negatives=common.image_negatives(config), model_share=config.nda_model_share)
 
 
 def data(config):
@@ -67,7 +67,7 @@ def data(config):
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Sample scores on as many samples as test images, and the samples."""
   samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), len(common.image_data(config).test.x)))
-  return flow_gan.sample_scores(samples, config), samples
+  return common.image_sample_scores(samples, config), samples
 
 
 def row_label(config) -> str:
@@ -78,7 +78,7 @@ def row_label(config) -> str:
 EXPERIMENT = study.Experiment(sweepable=("learning_rate",), validate=validate, make_trainer=make_trainer,
                               data=data, evaluate=evaluate,
                               figure=plot.sample_grid(row_label, lambda config: common.image_data(config).shape),
-                              report=flow_gan.report)
+                              report=common.memoriser_report)
 
 NDA_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "nda.py")
 FLAGS = flags.FLAGS

@@ -45,4 +45,4 @@ def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(na
     errors = [line for line in refused.stderr.splitlines() if line.startswith("FATAL")]
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr[-3000:]
     assert len(errors) == 1 and message in errors[0] and len(errors[0]) < 400, errors
-    assert _hashes(tmp_path) == before, f"{flag} changed the workdir"
+    assert _hashes(tmp_path) == before, f"{flags} changed the workdir"

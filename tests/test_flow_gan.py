@@ -36,7 +36,7 @@ def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
 
 def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   config = tiny_config()
-  baseline = flow_gan.memoriser(config)
+  baseline = common.memoriser(config)
   data = common.image_data(config)
   centres = (np.round(data.train.x * 16) + 0.5) / 17
   mixture = GaussianMixture.create(np.full(len(centres), 1 / len(centres)), centres,
@@ -46,7 +46,7 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   with jax.enable_x64(True):
     direct = -float(np.mean(mixture.log_prob(y_test))) + 64 * math.log(17)
   assert abs(baseline["test_nll_nats"] - direct) < 1e-3 * abs(direct)
-  assert baseline["sigma"] in flow_gan.MEMORISER_SIGMAS.astype(np.float32)
+  assert baseline["sigma"] in common.MEMORISER_SIGMAS.astype(np.float32)
 
 
 def small_mnist(tmp_path, n_train=12, n_test=4):
@@ -74,7 +74,7 @@ def test_mnist_samples_are_scored_on_a_classifier_trained_on_them_and_nda_takes_
   config.update({"dataset": "mnist", "data_path": small_mnist(tmp_path, 60, 30), "validation": 10,
                  "classifier_steps": 5})
   data = common.image_data(config)
-  scores = flow_gan.sample_scores(data.test.x, config)
+  scores = common.image_sample_scores(data.test.x, config)
   assert set(scores) == {"frechet_distance", "precision", "recall", "class_kl", "parzen_log_likelihood"}
   assert scores["frechet_distance"] < 1e-6 and scores["class_kl"] == pytest.approx(0.0, abs=1e-12)
   assert common.feature_network(config).image_shape == (28, 28)

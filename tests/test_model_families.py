@@ -267,8 +267,8 @@ def test_convolutions_as_matmuls_equal_lax_convolutions_and_their_gradients(op, 
   monkeypatch.setattr(convolution, "COL2IM_FLOATS", col2im_floats)
   x = jax.random.normal(jax.random.key(0), (3, *image, channels[0]))
   kernel = jax.random.normal(jax.random.key(1), (*kernel_shape, *channels)) / np.sqrt(channels[0] * 9)
-  grads = lambda form, x, kernel: jax.grad(
-      lambda x, k: jnp.sum(jnp.sin(getattr(convolution, op)(x, k, strides, form))), argnums=(0, 1))(x, kernel)
+  grads = lambda form, x, kernel: jax.jit(jax.grad(  # jitted: one compile, not one per op
+      lambda x, k: jnp.sum(jnp.sin(getattr(convolution, op)(x, k, strides, form))), argnums=(0, 1)))(x, kernel)
   with jax.enable_x64(True):  # the reference in float64
     exact_grads = [np.asarray(g) for g in grads("lax", np.asarray(x, np.float64), np.asarray(kernel, np.float64))]
   forms = ("dense", "patches") if np.prod(image) <= 64 else ("patches",)  # dense: small images only
