@@ -12,11 +12,12 @@ import scipy.stats
 
 from gdiv import divergences
 from gdiv.data import GaussianMixture
-from gdiv.evaluation import (digit_features, exact_f_divergence, frechet_distance, median_bandwidths,
+from gdiv.evaluation import (exact_f_divergence, frechet_distance, median_bandwidths,
                              mmd2, mmd_test, mode_metrics, nll, parzen_log_likelihood, prd,
                              precision_recall, variational_divergence)
 from gdiv.data import load_digits
 from gdiv.evaluation.digits import DigitsClassifier, load_params
+from gdiv.evaluation.features import digits_network
 from gdiv.models import Gaussian
 
 RNG = np.random.default_rng(0)
@@ -164,10 +165,12 @@ def test_shipped_digits_classifier_is_accurate_and_its_features_tell_digits_from
   x_train, (x_test, y_test) = digits.train.x, digits.test
   logits = DigitsClassifier().apply(load_params(), x_test)
   assert np.mean(np.argmax(logits, -1) == y_test) > 0.95  # held-out split, never trained on
-  features = digit_features(x_test)
-  assert features.shape == (len(x_test), 64)
-  noise = digit_features(RNG.uniform(size=(len(x_test), 64)))
-  assert frechet_distance(features, digit_features(x_train)) < 0.1 * frechet_distance(features, noise)
+  network = digits_network()
+  assert network.test_accuracy == pytest.approx(float(np.mean(np.argmax(logits, -1) == y_test)), abs=1e-6)
+  test_features = network.features(x_test)
+  assert test_features.shape == (len(x_test), 64)
+  noise = network.features(RNG.uniform(size=(len(x_test), 64)))
+  assert frechet_distance(test_features, network.features(x_train)) < 0.1 * frechet_distance(test_features, noise)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -178,7 +181,7 @@ def test_shipped_digits_classifier_is_accurate_and_its_features_tell_digits_from
     (lambda: parzen_log_likelihood(np.zeros((4, 2)), np.zeros((4, 2)), np.zeros((4, 2)), sigmas=[0.0]), "positive"),
     (lambda: mode_metrics(np.zeros((4, 2)), np.zeros((2, 3)), 1.0), "dimension 3, expected 2"),
     (lambda: frechet_distance(np.zeros((4, 2, 2)), np.zeros((4, 2))), "2-D array of points"),
-    (lambda: digit_features(np.zeros((4, 28, 28))), "8×8 images"),
+    (lambda: digits_network().features(np.zeros((4, 28, 28))), "reads 8×8 images"),
 ])
 def test_bad_inputs_are_clear_errors(call, message):
   with pytest.raises(ValueError, match=message):

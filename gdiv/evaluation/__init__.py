@@ -2,9 +2,9 @@
 
 Likelihood: `nll` (exact, with the dequantisation convention stated),
 `parzen_log_likelihood` (the Goodfellow et al. protocol, unreliable).
-Samples: `precision_recall`, `prd`, `mode_metrics`, `frechet_distance` on
-`digit_features` (the shipped 8×8 digits classifier) or on a feature network of
-any image data set trained here (`features`: `features.for_images`,
+Samples: `precision_recall`, `prd`, `mode_metrics`, `frechet_distance` on a
+feature network's features (`features`: the shipped 8×8 digits classifier,
+`features.digits_network()`, or one trained here on any image data set, `features.for_images`;
 `features.sample_scores`, `features.histogram_scores`). Two-sample: `mmd2`, `mmd_test`, `variational_divergence`.
 Exact: `exact_f_divergence` by quadrature, `best_gaussian_fit` / `best_isotropic_fit`
 (f-divergences), `moment_fit` (maximum likelihood), `mmd2_gaussian_mixtures` (closed
@@ -12,7 +12,6 @@ form), `median_heuristic_bandwidths` and `best_mmd_fit`.
 """
 
 from gdiv.evaluation import features
-from gdiv.evaluation.digits import digit_features
 from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit,
                                    exact_f_divergence, gaussian_log_density, integration_grid,
                                    median_heuristic_bandwidths, mmd2_gaussian_mixtures, moment_fit)
@@ -22,7 +21,7 @@ from gdiv.evaluation.two_sample import (fresh_critic_bound, median_bandwidths, m
                                         variational_divergence)
 
 __all__ = [
-    "best_gaussian_fit", "best_isotropic_fit", "best_mmd_fit", "digit_features",
+    "best_gaussian_fit", "best_isotropic_fit", "best_mmd_fit",
     "exact_f_divergence", "features", "frechet_distance", "fresh_critic_bound", "gaussian_log_density", "integration_grid",
     "median_bandwidths", "median_heuristic_bandwidths", "mmd2", "mmd2_gaussian_mixtures", "mmd_test",
     "mode_metrics", "moment_fit", "nll", "parzen_log_likelihood", "prd", "precision_recall",
