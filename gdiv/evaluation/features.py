@@ -73,9 +73,10 @@ class FeatureNetwork(NamedTuple):
     if x.ndim != 2 or x.shape[1] != math.prod(self.image_shape) or len(x) == 0:
       raise ValueError(f"This feature network reads {'×'.join(map(str, self.image_shape))} images, flattened "
                        f"(n, {math.prod(self.image_shape)}) with pixels in [0, 1]; got shape {x.shape}.")
-    out = [_apply_jit(self.module, self.params, x[i:i + APPLY_BATCH], return_features)
-           for i in range(0, len(x), APPLY_BATCH)]
-    return np.concatenate([np.asarray(o) for o in out])
+    chunks = -(-len(x) // APPLY_BATCH)  # the last one zero-padded: one compiled shape, not two
+    padded = np.pad(x, ((0, chunks * APPLY_BATCH - len(x)), (0, 0))).reshape(chunks, APPLY_BATCH, -1)
+    out = [np.asarray(_apply_jit(self.module, self.params, chunk, return_features)) for chunk in padded]
+    return np.concatenate(out)[:len(x)]
 
   def features(self, images) -> np.ndarray:
     """Penultimate-layer activations, (n, width)."""
