@@ -234,6 +234,24 @@ def test_conv_generator_and_critic_on_digit_shaped_images():
     bad.init(jax.random.key(0), jax.random.key(1), 2, method=bad.sample)
 
 
+def test_sngan_standard_cnn_critic_has_the_papers_layers_every_one_spectrally_normalised():
+  from gdiv.models import StandardCNNCritic
+  x = jax.random.uniform(jax.random.key(0), (4, 32 * 32 * 3))
+  critic = StandardCNNCritic()
+  params, state = training.split_variables(jax.eval_shape(critic.init, jax.random.key(1), x))  # shapes only
+  assert [params["params"][f"NormalisedConv_{i}"]["kernel"].shape for i in range(7)] == [
+      (3, 3, 3, 64), (4, 4, 64, 64), (3, 3, 64, 128), (4, 4, 128, 128), (3, 3, 128, 256), (4, 4, 256, 256),
+      (3, 3, 256, 512)]
+  assert params["params"]["NormalisedDense_0"]["kernel"].shape == (4 * 4 * 512, 1)  # 32 / 2³ = 4
+  assert len(state["batch_stats"]) == 8  # a power-iteration vector u per layer
+  small = StandardCNNCritic((28, 28), width=0.125, pack=2)  # MNIST-sized, packed, an eighth as wide
+  params, state = training.split_variables(jax.jit(small.init)(jax.random.key(2), x[:, :784]))
+  v, _ = training.apply_with_state(small, params, state, x[:, :784], train=True)
+  assert v.shape == (2,) and bool(jnp.all(jnp.isfinite(v)))
+  with pytest.raises(ValueError, match=r"StandardCNNCritic for 32×32×3 images expects"):
+    critic.init(jax.random.key(0), x.reshape(4, 32, 32, 3))
+
+
 def _direct_conv(x, kernel, stride):
   """'SAME' stride-s convolution by explicit sums (numpy; XLA's padding: the extra pixel low-right)."""
   (batch, height, width, _), (kh, kw, _, features) = x.shape, kernel.shape

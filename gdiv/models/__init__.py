@@ -10,7 +10,7 @@ from __future__ import annotations
 from gdiv.models.base import Model, check_data_shape
 from gdiv.models.checks import FamilyCheckError, check_family
 from gdiv.models.conv import ConvGenerator
-from gdiv.models.critics import ConvCritic, MLPCritic
+from gdiv.models.critics import ConvCritic, MLPCritic, StandardCNNCritic
 from gdiv.models.flow import RealNVP
 from gdiv.models.gaussian import Gaussian
 from gdiv.models.made import MADE
@@ -61,4 +61,4 @@ for _name, _family in (("gaussian", Gaussian), ("mixture", MixtureOfGaussians), 
 del _name, _family
 
 __all__ = ["ConvCritic", "ConvGenerator", "FamilyCheckError", "Gaussian", "MADE", "MLP", "MLPCritic", "MLPGenerator", "MixtureOfGaussians", "Model",
-           "RealNVP", "VAE", "check", "check_data_shape", "get", "names", "register"]
+           "RealNVP", "StandardCNNCritic", "VAE", "check", "check_data_shape", "get", "names", "register"]

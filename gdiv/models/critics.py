@@ -57,16 +57,18 @@ class NormalisedDense(nn.Module):
 
 
 class NormalisedConv(nn.Module):
-  """3×3 'SAME' convolution, NHWC: the critics' convolution, which they may spectrally normalise;
+  """k×k 'SAME' convolution, NHWC: the critics' convolution, which they may spectrally normalise;
   `form` as gdiv.models.convolution.conv."""
 
   features: int
   strides: int = 1
   form: str | None = None
+  kernel_size: int = 3
 
   @nn.compact
   def __call__(self, x):
-    kernel = self.param("kernel", nn.linear.default_kernel_init, (3, 3, x.shape[-1], self.features))
+    kernel = self.param("kernel", convolution.conv_kernel_init,
+                        (self.kernel_size, self.kernel_size, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     return convolution.conv(x, kernel, (self.strides, self.strides), self.form) + bias
 
@@ -97,10 +99,25 @@ class MLPCritic(nn.Module):
     return normalised(NormalisedDense(1, self.init_std), self.spectral_norm, train)(x)[..., 0]
 
 
+def conv_critic(x: jax.Array, name: str, image_shape: tuple[int, ...], layers: Sequence[tuple[int, int, int]],
+                slope: float, spectral_norm: bool, m: int, form: str | None, train: bool) -> jax.Array:
+  """V(x) for flattened images x (batch, H·W·C): packed m at a time, the convolutions `layers`
+  ((kernel, stride, channels) each, leaky ReLU `slope`), then a linear read-out; every layer
+  spectrally normalised if `spectral_norm`. Called inside a module's compact method."""
+  shape = hwc(image_shape)
+  if x.ndim != 2 or x.shape[1] != math.prod(shape):
+    raise ValueError(f"{name} for {'×'.join(map(str, shape))} images expects flattened images of shape "
+                     f"(batch, {math.prod(shape)}); got {tuple(x.shape)}.")
+  x = pack(x.reshape(x.shape[0], *shape), m)
+  for kernel_size, strides, channels in layers:
+    x = nn.leaky_relu(normalised(NormalisedConv(channels, strides, form, kernel_size), spectral_norm, train)(x), slope)
+  return normalised(NormalisedDense(1), spectral_norm, train)(x.reshape(x.shape[0], -1))[..., 0]
+
+
 class ConvCritic(nn.Module):
   """DCGAN-style critic for flattened images (batch, H·W·C), image_shape (H, W) or (H, W, C).
 
-  Two stride-2 3×3 convolutions (32, 64 channels, leaky ReLU) and a linear
+  Two stride-2 3×3 convolutions (32, 64 channels, leaky ReLU 0.2) and a linear
   read-out; packing stacks m images as channels. `form`: how the
   convolutions run (gdiv.models.convolution; None decides by size).
   """
@@ -113,11 +130,28 @@ class ConvCritic(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = False):
-    shape = hwc(self.image_shape)
-    if x.ndim != 2 or x.shape[1] != math.prod(shape):
-      raise ValueError(f"ConvCritic for {'×'.join(map(str, shape))} images expects flattened images of shape "
-                       f"(batch, {math.prod(shape)}); got {tuple(x.shape)}.")
-    x = pack(x.reshape(x.shape[0], *shape), self.pack)
-    for channels in self.channels:
-      x = nn.leaky_relu(normalised(NormalisedConv(channels, 2, self.form), self.spectral_norm, train)(x), 0.2)
-    return normalised(NormalisedDense(1), self.spectral_norm, train)(x.reshape(x.shape[0], -1))[..., 0]
+    return conv_critic(x, "ConvCritic", self.image_shape, [(3, 2, c) for c in self.channels], 0.2,
+                       self.spectral_norm, self.pack, self.form, train)
+
+
+# SNGAN's "standard CNN" discriminator (Miyato et al. 2018, Table 3): (kernel, stride, channels)
+STANDARD_CNN = ((3, 1, 64), (4, 2, 64), (3, 1, 128), (4, 2, 128), (3, 1, 256), (4, 2, 256), (3, 1, 512))
+
+
+class StandardCNNCritic(nn.Module):
+  """SNGAN's "standard CNN" critic (Miyato et al. 2018) for flattened images (batch, H·W·C): seven
+  convolutions, 3×3 stride 1 alternating with 4×4 stride 2 (64, 64, 128, 128, 256, 256, 512
+  channels), leaky ReLU 0.1, a linear read-out; spectrally normalised by default. `width` scales
+  every channel count (1: the paper's); pack and form as in ConvCritic."""
+
+  image_shape: tuple[int, ...] = (32, 32, 3)
+  width: float = 1.0
+  spectral_norm: bool = True
+  pack: int = 1
+  form: str | None = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = False):
+    layers = [(k, s, max(1, round(c * self.width))) for k, s, c in STANDARD_CNN]
+    return conv_critic(x, "StandardCNNCritic", self.image_shape, layers, 0.1, self.spectral_norm, self.pack,
+                       self.form, train)
