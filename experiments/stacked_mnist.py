@@ -7,8 +7,9 @@ configs/stacked_mnist.py has the protocols and rows. Data: three digits of the t
 drawn independently and stacked as the channels of one 28×28×3 image (gdiv.data.stack_channels;
 fresh triples every batch, or `train_triples` fixed ones as VEEGAN). Model: gdiv's ConvGenerator
 (latent `latent_dim`, dense to 7×7, two 4×4 stride-2 transposed convolutions, sigmoid) against a
-ConvCritic (two 3×3 stride-2 convolutions, leaky ReLU, linear read-out), packed
-(`critic_pack`, PacGAN) or spectrally normalised as the row says; Adam for both. Neither has
+ConvCritic (two 3×3 stride-2 convolutions, leaky ReLU, linear read-out) or, where the row says
+`critic=sngan`, SNGAN's standard CNN (StandardCNNCritic), packed (`critic_pack`, PacGAN) or
+spectrally normalised as the row says; Adam for both. Neither has
 batch normalisation (DCGAN's generator does): see gdiv.models.ConvGenerator.
 
 Scores: `eval_samples` samples, each channel classified by the MNIST feature network trained
@@ -34,13 +35,14 @@ from experiments import common, plot, sweep
 from gdiv import divergences, study, training
 from gdiv.data import MNIST_SHAPE, stack_channels
 from gdiv.evaluation import features
-from gdiv.models import ConvCritic, ConvGenerator
+from gdiv.models import ConvCritic, ConvGenerator, StandardCNNCritic
 from gdiv.runner import check_schedule
 
 NUM_CLASSES = 10
 SAMPLE_CHUNK = 2000  # samples drawn per call when scoring (bounds the generator's activations)
 TRIPLES_KEY = 2**20  # the fixed training triples (train_triples > 0): one draw no run seed uses
 REFERENCE_KEY = 2**20 + 1  # the stacked test digits of the data's own row
+CRITICS = ("dcgan", "sngan")  # config.critic: ConvCritic or SNGAN's standard CNN
 
 
 def digits(config):
@@ -64,6 +66,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not divergences.get(config.divergence).needs_critic:
     raise ValueError(f"config.divergence={config.divergence!r} has no critic; a GAN needs one "
                      "(js, hinge, wasserstein_gp, ...).")
+  if config.critic not in CRITICS:
+    raise ValueError(f"config.critic={config.critic!r}: choose dcgan (ConvCritic) or sngan (SNGAN's standard CNN).")
+  if not config.sngan_width > 0:
+    raise ValueError(f"config.sngan_width must be > 0 (it scales SNGAN's channels); got {config.sngan_width}.")
   for field in ("batch_size", "eval_samples", "critic_pack"):
     if not isinstance(config[field], int) or config[field] < 1:
       raise ValueError(f"config.{field} must be a positive integer; got {config[field]!r}.")
@@ -73,18 +79,27 @@ def validate(config: ml_collections.ConfigDict) -> None:
   make_trainer(config)  # the pairing, packing and options; compiles nothing
 
 
+def critic(config):
+  """The row's critic, packed and spectrally normalised as it says: DCGAN's (ConvCritic,
+  `critic_channels`) or SNGAN's standard CNN (`sngan_width` of its channels)."""
+  shape = image_shape(config)
+  if config.critic == "sngan":
+    return StandardCNNCritic(shape, width=config.sngan_width, spectral_norm=config.spectral_norm,
+                             pack=config.critic_pack)
+  return ConvCritic(shape, channels=tuple(config.critic_channels), spectral_norm=config.spectral_norm,
+                    pack=config.critic_pack)
+
+
 def make_trainer(config, **hparams) -> training.Trainer:
-  """ConvGenerator against a ConvCritic (packed, spectrally normalised as the row says); Adam."""
+  """ConvGenerator against the row's critic; Adam for both."""
   learning_rate = hparams.get("learning_rate", config.learning_rate)
   adam = lambda: optax.adam(learning_rate, b1=config.beta1, b2=config.beta2)
   shape = image_shape(config)
   return training.make_trainer(
       ConvGenerator(dim=math.prod(shape), image_shape=shape, latent_dim=config.latent_dim,
                     channels=tuple(config.generator_channels)), config.divergence,
-      model_optimizer=adam(),
-      critic=ConvCritic(shape, channels=tuple(config.critic_channels), spectral_norm=config.spectral_norm,
-                        pack=config.critic_pack),
-      critic_optimizer=adam(), **common.critic_options(config, lambda field: hparams.get(field, config[field])))
+      model_optimizer=adam(), critic=critic(config), critic_optimizer=adam(),
+      **common.critic_options(config, lambda field: hparams.get(field, config[field])))
 
 
 def data(config):
@@ -157,7 +172,8 @@ FLAGS = flags.FLAGS
 SMOKE_FLAGS = ("--seeds=1", "--steps=2", "--config.log_every=1", "--config.checkpoint_every=2",
                "--config.eval_samples=100", "--config.classifier_steps=2", "--config.generator_channels=4,4",
                "--config.critic_channels=4,4", "--groups=0", "--workdir={workdir}")
-BAD_FLAGS = (("--dataset=digits", "Stacked MNIST stacks single-channel 28×28 digits"),)
+BAD_FLAGS = (("--dataset=digits", "Stacked MNIST stacks single-channel 28×28 digits"),
+             ("--config.critic=resnet", "choose dcgan (ConvCritic) or sngan"))
 
 
 def define_flags():

@@ -93,3 +93,21 @@ def test_the_mnist_classifier_reads_real_digits():
   assert same["frechet_distance"] < 0.1 * noise["frechet_distance"]
   assert same["class_kl"] < 0.05 < noise["class_kl"]
   assert same["recall"] > 0.5 > noise["recall"]
+
+
+@pytest.mark.parametrize("protocol, widths", [("cpu", (16, 16, 32, 32, 64, 64, 128)),
+                                              ("paper", (64, 64, 128, 128, 256, 256, 512))])
+def test_stacked_mnist_rows_choose_dcgans_critic_or_sngans_at_the_protocols_width(protocol, widths):
+  from experiments import stacked_mnist
+  from experiments.configs.stacked_mnist import get_config
+  config = get_config(protocol)
+  x = jnp.zeros((2, 28 * 28 * 3))
+  shapes = lambda critic: jax.eval_shape(critic.init, jax.random.key(0), x)["params"]
+  dcgan = shapes(stacked_mnist.critic(config))
+  assert [dcgan[f"NormalisedConv_{i}"]["kernel"].shape[-1] for i in range(2)] == list(config.critic_channels)
+  config.update({"critic": "sngan", "spectral_norm": True})
+  sngan = shapes(stacked_mnist.critic(config))
+  assert [sngan[f"NormalisedConv_{i}"]["kernel"].shape[-1] for i in range(7)] == list(widths)
+  config.update({"critic": "resnet", "dataset": "mnist_sample"})  # the paper's MNIST files are not here
+  with pytest.raises(ValueError, match="config.critic='resnet': choose dcgan"):
+    stacked_mnist.validate(config)

@@ -22,29 +22,32 @@ Both: batch 64 critic inputs (PacDCGANm: 64 packs of m images, as PacGAN), Adam 
 unless the row's recipe sets them.
 Rows: DCGAN (`js`, non-saturating), PacDCGAN2–4 (its critic packed), `hinge` with a spectrally
 normalised critic (SNGAN's loss), `wasserstein_gp` under its recipe (5 critic steps, β (0, 0.9)),
-and `js` under its recipe (Roth et al.'s regulariser, γ 0.1 annealed; the f-divergence row that
-stabilised best on the 2-D tables).
+`js` under its recipe (Roth et al.'s regulariser, γ 0.1 annealed; the f-divergence row that
+stabilised best on the 2-D tables), and hinge + SN with SNGAN's own critic (`critic=sngan`: the
+"standard CNN", seven convolutions, its channels scaled by `sngan_width`: 1 in the paper
+protocol, a quarter on the CPU, as the other nets).
 """
 
 import ml_collections
 
-# (label, divergence, generator loss, packing m, spectral norm, use_recipe)
+# (label, divergence, generator loss, packing m, spectral norm, use_recipe, critic)
 ROWS = (
-    ("DCGAN", "js", "non_saturating", 1, False, False),
-    ("PacDCGAN2", "js", "non_saturating", 2, False, False),
-    ("PacDCGAN3", "js", "non_saturating", 3, False, False),
-    ("PacDCGAN4", "js", "non_saturating", 4, False, False),
-    ("hinge + SN", "hinge", "saddle", 1, True, False),
-    ("wasserstein_gp (recipe)", "wasserstein_gp", "saddle", 1, False, True),
-    ("js + Roth (recipe)", "js", "non_saturating", 1, False, True),
+    ("DCGAN", "js", "non_saturating", 1, False, False, "dcgan"),
+    ("PacDCGAN2", "js", "non_saturating", 2, False, False, "dcgan"),
+    ("PacDCGAN3", "js", "non_saturating", 3, False, False, "dcgan"),
+    ("PacDCGAN4", "js", "non_saturating", 4, False, False, "dcgan"),
+    ("hinge + SN", "hinge", "saddle", 1, True, False, "dcgan"),
+    ("wasserstein_gp (recipe)", "wasserstein_gp", "saddle", 1, False, True, "dcgan"),
+    ("js + Roth (recipe)", "js", "non_saturating", 1, False, True, "dcgan"),
+    ("hinge + SN, SNGAN's critic", "hinge", "saddle", 1, True, False, "sngan"),
 )
-FIELDS = ("label", "divergence", "generator_loss", "critic_pack", "spectral_norm", "use_recipe")
+FIELDS = ("label", "divergence", "generator_loss", "critic_pack", "spectral_norm", "use_recipe", "critic")
 
 PROTOCOLS = {
-    "paper": dict(dataset="mnist", latent_dim=100, generator_channels=(128, 64), critic_channels=(64, 128),
+    "paper": dict(dataset="mnist", latent_dim=100, generator_channels=(128, 64), critic_channels=(64, 128), sngan_width=1.0,
                   train_triples=128_000, steps=100_000, batch_size=64, log_every=5000,
                   checkpoint_every=25_000, seeds=10),
-    "cpu": dict(dataset="mnist_sample", latent_dim=32, generator_channels=(32, 16), critic_channels=(16, 32),
+    "cpu": dict(dataset="mnist_sample", latent_dim=32, generator_channels=(32, 16), critic_channels=(16, 32), sngan_width=0.25,
                 train_triples=0, steps=2000, batch_size=64, log_every=500, checkpoint_every=1000, seeds=3),
 }
 
@@ -63,6 +66,7 @@ def get_config(protocol: str = "cpu"):
       experiment="stacked_mnist", protocol=protocol, seeds=3, seed=0, label="",
       dataset="mnist_sample", data_path="", validation=5000, feature_network="", classifier_steps=2000, channels=3,
       divergence="js", generator_loss="non_saturating", critic_pack=1, spectral_norm=False,
+      critic="dcgan", sngan_width=0.25,
       latent_dim=32, generator_channels=(32, 16), critic_channels=(16, 32), train_triples=0,
       steps=2000, batch_size=64, learning_rate=2e-4, beta1=0.5, beta2=0.999, n_critic=1,
       r1_penalty=0.0, r2_penalty=0.0, roth_gamma=0.0, roth_anneal_steps=0, critic_bound=0.0,
