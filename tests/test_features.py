@@ -95,7 +95,7 @@ def test_the_mnist_classifier_reads_real_digits():
   assert same["recall"] > 0.5 > noise["recall"]
 
 
-@pytest.mark.parametrize("protocol, widths", [("cpu", (16, 16, 32, 32, 64, 64, 128)),
+@pytest.mark.parametrize("protocol, widths", [("cpu", (8, 8, 16, 16, 32, 32, 64)),
                                               ("paper", (64, 64, 128, 128, 256, 256, 512))])
 def test_stacked_mnist_rows_choose_dcgans_critic_or_sngans_at_the_protocols_width(protocol, widths):
   from experiments import stacked_mnist
