@@ -15,7 +15,13 @@ Configurations:
           images (MNIST's shape), batch 64; convolutions as patch matmuls
   image32 the same on 32×32×3 images (CIFAR-10's shape), batch 64
   --conv_forms times every image configuration with lax's convolutions too. The image steps'
-  data are uniform random pixels of the shape: speed does not depend on what the pixels show.
+  data are a fixed set of uniform random pixels on the device (IMAGE_POOL_BATCHES batches), each
+  step's batch picked by random indices, as the image experiments draw from their data sets:
+  speed does not depend on what the pixels show.
+
+With --compare_torch, PyTorch's own float32 matmul rate (the same n×n product) is measured
+in the same run: where a step is bound by its matmuls, the ratio of the two rates is about the
+most the gdiv/PyTorch step ratio can be.
 
 FLOPs per step come from XLA's cost analysis of the compiled single step;
 GFLOP/s = FLOPs per step × steps/s. Every rate is the fastest of `--calls`
@@ -66,6 +72,7 @@ class ImageConfig(NamedTuple):
 IMAGE_CONFIGS = {"image": ImageConfig((8, 8), 128, 32, (64, 32), (32, 64)),
                  "image28": ImageConfig((28, 28), 64, 100, (128, 64), (64, 128)),
                  "image32": ImageConfig((32, 32, 3), 64, 100, (128, 64), (64, 128))}
+IMAGE_POOL_BATCHES = 16  # the image steps' data set, in batches (PyTorch's side pre-draws its batches too)
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
@@ -128,7 +135,9 @@ def problem(name: str, form: str | None = None) -> Problem:
                       form=form), "js",
         critic=ConvCritic(c.shape, channels=c.critic_channels, form=form),
         model_optimizer=optax.adam(2e-4, b1=0.5), critic_optimizer=optax.adam(2e-4, b1=0.5))
-    return Problem(trainer, lambda k: jax.random.uniform(k, (c.batch_size, dim)), c.batch_size, dim)
+    pixels = jax.random.uniform(jax.random.key(3), (IMAGE_POOL_BATCHES * c.batch_size, dim))
+    return Problem(trainer, lambda k: pixels[jax.random.randint(k, (c.batch_size,), 0, pixels.shape[0])],
+                   c.batch_size, dim)
   raise ValueError(f"Unknown benchmark configuration {name!r}; choose among {', '.join(CONFIGS)}.")
 
 
@@ -208,7 +217,7 @@ def benchmark(name: str, steps_per_call: int, calls: int, seeds: int) -> dict:
           "vmapped_seeds_speedup": sequential_s / vmapped_s}
 
 
-def results_table(rows: dict, matmul: float, device: str) -> str:
+def results_table(rows: dict, matmul: float, device: str, torch_matmul: float | None = None) -> str:
   torch_cols = any("torch_eager_steps_per_sec" in r for r in rows.values())
   seeds = next(iter(rows.values()))["vmapped_seeds"]
   head = (f"| config | steps/s | GFLOP/s | of matmul | compile (s) | memory (MB) | {seeds} seeds vmapped vs "
@@ -217,7 +226,10 @@ def results_table(rows: dict, matmul: float, device: str) -> str:
   if torch_cols:
     head += " torch eager steps/s | ratio | torch.compile steps/s | ratio |"
     sep += "---|---|---|---|"
-  lines = [f"# Benchmark on {device}", "", f"float32 matmul reference: {matmul:.1f} GFLOP/s", "", head, sep]
+  reference = f"float32 matmul reference: {matmul:.1f} GFLOP/s"
+  if torch_matmul is not None:
+    reference += f" (PyTorch's, same n×n product: {torch_matmul:.1f} GFLOP/s)"
+  lines = [f"# Benchmark on {device}", "", reference, "", head, sep]
   for name, r in rows.items():
     line = (f"| {name} | {r['steps_per_sec']:.0f} | {r['gflops']:.2f} | {r['matmul_fraction']:.1%} | "
             f"{r['compile_s']:.2f} | {r['peak_memory_mb']:.1f} | {r['vmapped_seeds_speedup']:.2f}× |")
@@ -244,18 +256,21 @@ def main(argv):
                                      "cpu_devices": FLAGS.cpu_devices,
                                      "matmul_size": FLAGS.matmul_size, "device": device})
   matmul = matmul_gflops(FLAGS.matmul_size)
+  torch_matmul = None
+  if FLAGS.compare_torch:
+    from experiments import benchmark_torch
+    torch_matmul = benchmark_torch.matmul_gflops(FLAGS.matmul_size)
   rows = {}
   for name in FLAGS.configs:
     rows[name] = {**benchmark(name, FLAGS.steps_per_call, FLAGS.calls, FLAGS.seeds),
-                  "matmul_gflops": matmul}
+                  "matmul_gflops": matmul, "torch_matmul_gflops": torch_matmul}
     rows[name]["matmul_fraction"] = rows[name]["gflops"] / matmul
     if FLAGS.conv_forms and name in IMAGE_CONFIGS:
       rows[name]["lax_conv_steps_per_sec"] = lax_conv_steps_per_sec(name, FLAGS.steps_per_call, FLAGS.calls)
     if FLAGS.compare_torch and name != "flow":
-      from experiments import benchmark_torch
       rows[name].update(benchmark_torch.compare(name, FLAGS.steps_per_call, FLAGS.calls))
     workdir.log_metrics({"config": name, **rows[name]})
-  workdir.write_results(rows, results_table(rows, matmul, device))
+  workdir.write_results(rows, results_table(rows, matmul, device, torch_matmul))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,19 @@ def make_step(name: str):
   return step
 
 
+def matmul_gflops(n: int, repeats: int = 10) -> float:
+  """PyTorch's float32 n×n matmul rate on this machine, GFLOP/s (the fastest of `repeats`), timed
+  as experiments.benchmark.matmul_gflops times XLA's."""
+  a = torch.randn(n, n)
+  a @ a / n  # warm-up
+  best = math.inf
+  for _ in range(repeats):
+    start = time.perf_counter()
+    a @ a / n
+    best = min(best, time.perf_counter() - start)
+  return 2 * n**3 / best / 1e9
+
+
 def steps_per_sec(name: str, step, steps_per_call: int, calls: int, warmup: int = 20) -> float:
   """The fastest of `calls` blocks of `steps_per_call` steps, as experiments.benchmark times gdiv."""
   if name in IMAGE_CONFIGS:
