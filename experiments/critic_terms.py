@@ -7,7 +7,7 @@ f-divergence the optimal raw critic v* = g_f⁻¹(f'(p/q)) (by bisection, float6
 --samples points from each, and the table gives its range on P and on Q and the largest value
 of each term training touches: g_f(v*) on the data side, f*(g_f(v*)) on the model side, the
 non-saturating generator loss −g_f(v*) on Q, and Roth et al.'s weight w(v*) = g_f'² f*''(g_f).
-Expected (README: "Every divergence to its own optimum"): reverse_kl's non-saturating loss
+Expected (docs/stabilisers.md): reverse_kl's non-saturating loss
 reaches 1.6e21, neyman's 2.4e42, squared_hellinger's 3.9e10; pearson's model side 5.5e4;
 js and gan stay below 50; total_variation's v* sits at the bisection's ends (±∞).
 """

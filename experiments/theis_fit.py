@@ -32,7 +32,7 @@ single local minimum. It is the draw among 0..11 with the farthest reverse-KL fi
 local minimum, for reverse KL and for JS, is unique or beats the next one by more than 10 %:
 draw 8 has more contrast (3.03) but two near-equal clusters (reverse KL 0.2 %, JS 1.0 % apart),
 draw 10 (2.06) a JS margin of 7.8 %. Draw 0 (the one studies.md records) has no contrast: every
-exact fit lies within 0.15 of the moment fit. README "Theis et al. 2016" has the results on
+exact fit lies within 0.15 of the moment fit. docs/theis_fit.md has the results on
 draws 4, 9 and 8 and names the fits that miss.
 """
 

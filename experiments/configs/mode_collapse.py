@@ -11,7 +11,7 @@ Two protocols (the part after the colon), never mixed in one table:
     1e-4 with β1 0.8 for both players, 100 critic inputs per step (PacGANm: 100
     packs of m samples), non-saturating loss, 400,000 steps. A GPU job.
   cpu: a calibrated protocol for a full ring + grid table, 5 seeds, within an
-    hour on a 2-core CPU (README: "Mode collapse"): smaller networks, a larger
+    hour on a 2-core CPU (docs/mode_collapse.md): smaller networks, a larger
     step size decayed linearly to zero (samples sharpen as it decays), fewer steps.
 Rows: the non-saturating GAN (`js`), PacGAN2–4 (the same with the critic
 packed), `kl`, `reverse_kl`, `pearson`, `squared_hellinger` (non-saturating
@@ -41,7 +41,7 @@ ROWS = (
 )
 # Each f-divergence row again with Roth et al.'s regulariser (γ = 0.1, annealed as theirs to γ/100
 # over the run), reverse_kl with its own saddle loss: its non-saturating loss E_Q[e^{-V}] explodes
-# wherever the model has mass and the data none (README: "Every divergence to its own optimum").
+# wherever the model has mass and the data none (docs/stabilisers.md).
 ROTH_GAMMA = 0.1
 # kl also with its critic bounded (c = 10): its e^{v-1} is Roth's weight too, and one grid seed of
 # kl + Roth still diverged.

@@ -3,7 +3,7 @@
   python -m experiments.sweep --config=experiments/configs/mode_collapse_beyond.py \
       --workdir=runs/mode_collapse_beyond
 
-Chosen after the grid table (README: "Mode collapse"): there PacGAN2 was the
+Chosen after the grid table (docs/mode_collapse.md): there PacGAN2 was the
 best row (24.0 modes, 90.8 % high quality) and packing 3–4 did not sharpen.
 Two ways to spend more compute on PacGAN2, 5 seeds each: wider nets (3×128, as
 the calibration's sharpest GAN) and twice the steps (40k, the step size still

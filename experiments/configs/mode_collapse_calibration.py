@@ -5,7 +5,7 @@
 
 Four rows of the mode-collapse table (GAN, PacGAN4, WGAN-GP, WGAN-GP packed 4)
 under candidate protocols, 5 seeds each: the evidence behind the choice of
-mode_collapse.py's `cpu` protocol (README: "Mode collapse").
+mode_collapse.py's `cpu` protocol (docs/mode_collapse.md).
 """
 
 from experiments.configs import mode_collapse

@@ -6,7 +6,7 @@
 mode_collapse.py's STABILISED_ROWS under its protocols (the part after the colon), so each row
 reads beside its plain row of that table: Roth γ = 0.1 (a noise variance in x²), annealed to
 γ/100 over the run as in Roth et al. 2017; reverse_kl with its saddle loss; kl also with its
-critic bounded (c = 10). Expected (README: "Every divergence to its own optimum"): 0 of 5 seeds
+critic bounded (c = 10). Expected (docs/stabilisers.md): 0 of 5 seeds
 diverged in every row but kl + Roth on the grid (1/5); grid modes 19.8 (GAN + Roth) to 24.6
 (kl + Roth + bound).
 """

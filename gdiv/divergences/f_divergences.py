@@ -122,7 +122,7 @@ def _log2_minus_softplus(v):
   return LOG2 - jax.nn.softplus(-v)
 
 
-# Recipes (README, "Every divergence to its own optimum"). Roth et al.'s regulariser at γ = 0.1
+# Recipes (docs/stabilisers.md). Roth et al.'s regulariser at γ = 0.1
 # annealed to γ/100 over the run, with DCGAN's Adam β1 = 0.5: the setting under which the ring
 # and grid tables' stabilised rows trained all 5 seeds. A critic bound c·tanh(V/c), c = 10, where
 # the model-side term f*(g_f(v)) grows exponentially in v (kl lost a grid seed without it, squared

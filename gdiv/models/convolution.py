@@ -14,7 +14,7 @@ then one matmul of the image's shifted copies by the taps (im2col); a
 transposed one, its adjoint, one matmul of the image by every tap, whose
 products are added at their shifted places (col2im, s² phases interleaved
 depth-to-space). On a CPU both, with their gradients, beat XLA's own
-convolutions and PyTorch's at 28×28 (README "Performance").
+convolutions and PyTorch's at 28×28 (docs/performance.md).
 
 `conv` and `conv_transpose` take 'dense' where M has at most `MATMUL_ENTRIES`
 entries and at least `MATMUL_DENSITY` of them non-zero, 'patches' otherwise;
@@ -131,7 +131,7 @@ def _col2im(x: jax.Array, kernel: jax.Array, strides: tuple[int, int]) -> jax.Ar
   as one (pixels × C) by (C × k²F) matmul; output phase φ of s² (depth-to-space) then sums the
   products of the taps that reach it, shifted: y[s·p + φ] = Σ_(t, δ) Y_t[p + δ] (`_axis_taps`).
   A product over `COL2IM_FLOATS` runs as one matmul per phase instead (measured faster on CPU:
-  README "Performance"). Products are split apart, never sliced: the gradient of a split is one
+  docs/performance.md). Products are split apart, never sliced: the gradient of a split is one
   concatenation, that of each slice a zero-padded copy of the whole product."""
   (batch, height, width, channels), (kh, kw, _, features) = x.shape, kernel.shape
   (_, phases_y), (_, phases_x) = [_axis_taps(True, k, s, size)
@@ -161,7 +161,7 @@ FORMS = {"dense": as_matmul, "patches": as_patches, "lax": lambda op, x, kernel,
 
 def default_form(op: Callable, x_shape, kernel_shape, strides) -> str:
   """'dense' where the convolution's dense matrix is small and dense enough to run as one
-  matmul, 'patches' otherwise (both faster than lax's on CPU: README "Performance")."""
+  matmul, 'patches' otherwise (both faster than lax's on CPU: docs/performance.md)."""
   image = tuple(x_shape[1:3])
   out = [n * s if op is lax_conv_transpose else -(-n // s) for n, s in zip(image, strides)]
   if math.prod(image) * math.prod(out) * kernel_shape[2] * kernel_shape[3] > MATMUL_ENTRIES:
