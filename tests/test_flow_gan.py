@@ -12,6 +12,7 @@ from experiments.configs.nda import get_config as nda_config
 from gdiv import study
 from gdiv.data import GaussianMixture, dequantise
 from gdiv.workdir import Workdir
+from image_files import write_cifar10, write_mnist_npz
 
 
 def tiny_config():
@@ -49,16 +50,9 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   assert baseline["sigma"] in common.MEMORISER_SIGMAS.astype(np.float32)
 
 
-def small_mnist(tmp_path, n_train=12, n_test=4):
-  rng = np.random.default_rng(0)
-  np.savez(tmp_path / "small.npz", x_train=rng.integers(0, 256, (n_train, 28, 28)), y_train=np.arange(n_train) % 10,
-           x_test=rng.integers(0, 256, (n_test, 28, 28)), y_test=np.arange(n_test) % 10)
-  return str(tmp_path / "small.npz")
-
-
 def test_the_mnist_validation_split_is_a_config_field(tmp_path):
   config = get_config()
-  config.update({"dataset": "mnist", "data_path": small_mnist(tmp_path)})
+  config.update({"dataset": "mnist", "data_path": write_mnist_npz(tmp_path)})
   with pytest.raises(ValueError, match="validation=5000 must be an integer that leaves some of the 12 training "
                                        "images for training: choose a smaller one"):
     flow_gan.validate(config)
@@ -68,16 +62,25 @@ def test_the_mnist_validation_split_is_a_config_field(tmp_path):
   assert (len(data.train.x), len(data.validation.x), len(data.test.x)) == (9, 3, 4)
 
 
-def test_mnist_samples_are_scored_on_a_classifier_trained_on_them_and_nda_takes_them(tmp_path):
+def cifar10_folder(folder):
+  write_cifar10(folder, per_batch=12)
+  return str(folder)
+
+
+@pytest.mark.parametrize("dataset, write, shape", [
+    ("mnist", lambda folder: write_mnist_npz(folder, 60, 30), (28, 28)), ("cifar10", cifar10_folder, (32, 32, 3))])
+def test_image_samples_are_scored_on_a_classifier_trained_on_them_and_nda_takes_them(tmp_path, dataset, write,
+                                                                                     shape):
   from experiments import nda
+  files = {"dataset": dataset, "data_path": write(tmp_path), "validation": 10}
   config = get_config()
-  config.update({"dataset": "mnist", "data_path": small_mnist(tmp_path, 60, 30), "validation": 10,
-                 "classifier_steps": 5})
+  config.update({**files, "classifier_steps": 5})
+  flow_gan.validate(config)  # builds the trainer: a Real NVP on these images and its critic
   data = common.image_data(config)
   scores = common.image_sample_scores(data.test.x, config)
   assert set(scores) == {"frechet_distance", "precision", "recall", "class_kl", "parzen_log_likelihood"}
   assert scores["frechet_distance"] < 1e-6 and scores["class_kl"] == pytest.approx(0.0, abs=1e-12)
-  assert common.feature_network(config).image_shape == (28, 28)
+  assert common.feature_network(config).image_shape == shape
   config = nda_config()
-  config.update({"dataset": "mnist", "data_path": str(tmp_path / "small.npz"), "validation": 10, "nda": "jigsaw"})
-  nda.validate(config)  # builds the trainer: a conv GAN for 28×28 images with NDA's negatives
+  config.update({**files, "nda": "jigsaw"})
+  nda.validate(config)  # builds the trainer: a conv GAN for these images with NDA's negatives

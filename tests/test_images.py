@@ -16,6 +16,7 @@ from gdiv.data import (dequantise, load_cifar10, load_digits, load_mnist, load_m
                        read_idx)
 from gdiv.evaluation import nll
 from gdiv.models import Gaussian
+from image_files import write_cifar10
 
 RNG = np.random.default_rng(0)
 
@@ -71,18 +72,6 @@ def test_the_bundled_mnist_sample_is_real_digits_split_once():
   mean_digit = [data.train.x[data.train.y == k].mean(0) for k in range(10)]  # real classes differ
   assert min(np.abs(a - b).sum() for i, a in enumerate(mean_digit) for b in mean_digit[i + 1:]) > 10
   np.testing.assert_array_equal(load_mnist_sample().test.y, data.test.y)  # the same split every time
-
-
-def write_cifar10(folder, per_batch=3):
-  """CIFAR-10's python layout: pickled {b"data": uint8 (n, 3072) channel-major rows, b"labels": [n]};
-  returns every image as (n, 3, 32, 32) and its label, training batches first."""
-  images, labels = [], []
-  for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-    x, y = RNG.integers(0, 256, (per_batch, 3, 32, 32), dtype=np.uint8), RNG.integers(0, 10, per_batch)
-    (folder / name).write_bytes(pickle.dumps({b"data": x.reshape(per_batch, -1), b"labels": y.tolist(),
-                                              b"batch_label": name.encode()}))
-    images.append(x), labels.append(y)
-  return np.concatenate(images), np.concatenate(labels)
 
 
 def test_cifar10_from_its_python_batches_in_height_width_channel_order(tmp_path):
