@@ -246,7 +246,7 @@ def test_sngan_standard_cnn_critic_has_the_papers_layers_every_one_spectrally_no
   assert len(state["batch_stats"]) == 8  # a power-iteration vector u per layer
   small = StandardCNNCritic((28, 28), width=0.125, pack=2)  # MNIST-sized, packed, an eighth as wide
   params, state = training.split_variables(jax.jit(small.init)(jax.random.key(2), x[:, :784]))
-  v, _ = training.apply_with_state(small, params, state, x[:, :784], train=True)
+  v, _ = jax.jit(lambda p, s, x: training.apply_with_state(small, p, s, x, train=True))(params, state, x[:, :784])
   assert v.shape == (2,) and bool(jnp.all(jnp.isfinite(v)))
   with pytest.raises(ValueError, match=r"StandardCNNCritic for 32×32×3 images expects"):
     critic.init(jax.random.key(0), x.reshape(4, 32, 32, 3))
