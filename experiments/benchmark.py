@@ -20,8 +20,7 @@ Configurations:
   speed does not depend on what the pixels show.
 
 With --compare_torch, PyTorch's own float32 matmul rate (the same n×n product) is measured
-in the same run: where a step is bound by its matmuls, the ratio of the two rates is about the
-most the gdiv/PyTorch step ratio can be.
+in the same run: each framework's roof, against which its step's GFLOP/s can be read.
 
 FLOPs per step come from XLA's cost analysis of the compiled single step;
 GFLOP/s = FLOPs per step × steps/s. Every rate is the fastest of `--calls`
