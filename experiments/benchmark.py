@@ -51,6 +51,7 @@ import optax
 from absl import flags
 
 from experiments import common
+from experiments.configs.benchmark import IMAGE_CONFIGS, MLP_SIZES
 from gdiv import sharding, sweeps, training
 from gdiv.data import GaussianMixture, ring
 from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
@@ -60,17 +61,6 @@ FLAGS = flags.FLAGS
 CONFIGS = ("toy", "mid", "flow", "image", "image28", "image32")
 
 
-class ImageConfig(NamedTuple):
-  shape: tuple[int, ...]
-  batch_size: int
-  latent_dim: int
-  generator_channels: tuple[int, int]
-  critic_channels: tuple[int, int]
-
-
-IMAGE_CONFIGS = {"image": ImageConfig((8, 8), 128, 32, (64, 32), (32, 64)),
-                 "image28": ImageConfig((28, 28), 64, 100, (128, 64), (64, 128)),
-                 "image32": ImageConfig((32, 32, 3), 64, 100, (128, 64), (64, 128))}
 IMAGE_POOL_BATCHES = 16  # the image steps' data set, in batches (PyTorch's side pre-draws its batches too)
 
 
@@ -116,10 +106,8 @@ def _gan(hidden: int, batch_size: int) -> Problem:
 
 def problem(name: str, form: str | None = None) -> Problem:
   """The configuration `name`; `form` sets how the image steps' convolutions run (None: by size)."""
-  if name == "toy":
-    return _gan(64, 256)
-  if name == "mid":
-    return _gan(256, 512)
+  if name in MLP_SIZES:
+    return _gan(*MLP_SIZES[name])
   if name == "flow":
     means = np.random.default_rng(0).normal(size=(4, 64))
     data = GaussianMixture.create(np.full(4, 0.25), means, np.full((4, 64), 0.5))

@@ -9,7 +9,7 @@ g(v) = log 2 - softplus(-v), f*(g(v)) = softplus(v) - log 2.
   image, image28, image32: gdiv's ConvGenerator (latent → dense to an (H/4)×(W/4)
     map → two 4×4 stride-2 transposed convolutions, to the image's channels, sigmoid)
     and ConvCritic (two 3×3 stride-2 convolutions, leaky ReLU 0.2, linear read-out),
-    Adam 2e-4 (β1 0.5), with the sizes of experiments.benchmark.IMAGE_CONFIGS, on
+    Adam 2e-4 (β1 0.5), with the sizes of experiments.configs.benchmark, on
     uniform random pixels. PyTorch reads a flattened image as C×H×W (its own layout),
     gdiv as H×W×C: the same arithmetic, each in its framework's native order.
 Timed eager and with torch.compile (when it works here).
@@ -24,11 +24,10 @@ import time
 import torch
 from torch import nn
 
-from experiments.benchmark import IMAGE_CONFIGS, ImageConfig
+from experiments.configs.benchmark import IMAGE_CONFIGS, MLP_SIZES, ImageConfig
 from gdiv.data import hwc
 
 LOG2 = math.log(2.0)
-MLP_SIZES = {"toy": (64, 256), "mid": (256, 512)}  # hidden width, batch size
 
 
 def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:

@@ -184,7 +184,7 @@ STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mo
 
 
 def test_every_config_file_is_an_experiment_config_or_a_listed_study():
-  listed = {spec.partition(":")[0] for spec in STUDY_CONFIGS} | {"train_toy2d.py", "__init__.py"}
+  listed = {spec.partition(":")[0] for spec in STUDY_CONFIGS} | {"train_toy2d.py", "benchmark.py", "__init__.py"}
   assert {p.name for p in pathlib.Path("experiments/configs").glob("*.py")} == listed
 
 

@@ -41,6 +41,7 @@ import numpy as np
 from gdiv.data import GaussianMixture
 from gdiv.divergences import registry
 from gdiv.divergences.base import Divergence, Evaluations
+from gdiv.divergences.quadrature import exact_f_divergence
 
 _BATCH, _DIM = 16, 2
 _PROTOCOL_FLAGS = ("needs_critic", "needs_log_prob", "needs_sample_gradients", "critic_loss_is_linear_in_fakes")
@@ -329,7 +330,6 @@ def inverse_activation(div, t: jax.Array) -> jax.Array:
 
 
 def bound_at_optimal_critic(div) -> None:
-  from gdiv.evaluation.exact import exact_f_divergence  # here: gdiv.evaluation imports gdiv.divergences
   p, q = GaussianMixture.create(*_REFERENCE_P), GaussianMixture.create(*_REFERENCE_Q)
   with jax.enable_x64(True):
     x = jnp.linspace(-15.0, 15.0, 30_001)

@@ -1,6 +1,6 @@
 """Exact divergences for studies that know both densities.
 
-f-divergences by quadrature on 1-D and 2-D grids, and the best isotropic
+f-divergences by quadrature on 1-D and 2-D grids (gdiv.divergences.quadrature), and the best isotropic
 Gaussian fit N(μ, σ² I) under each; MMD² between Gaussian mixtures in closed
 form, the population value of the training's median-heuristic bandwidths, and
 the best isotropic Gaussian fit under MMD.
@@ -16,72 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdiv.data import GaussianMixture
-from gdiv.divergences import FDivergence
+from gdiv.divergences.f_divergences import FDivergence
 from gdiv.divergences.mmd import BANDWIDTH_MULTIPLIERS, MEDIAN_POINTS
+from gdiv.divergences.quadrature import (LogDensity, exact_f_divergence, grid_axes, grid_points, integrate_f,
+                                         trapezoid)
 
-LogDensity = Callable[[jax.Array], jax.Array]
-_MAX_LOG_RATIO = 700.0  # exp stays finite in float64
 _NELDER_MEAD = dict(xatol=1e-6, fatol=1e-10, maxiter=4000)
 _GRID_MASS_TOLERANCE = 1e-6  # best_isotropic_fit's candidates Q must hold this much of their mass on the grid
-
-
-def _f_integrand(divergence: FDivergence, log_p: jax.Array, log_q: jax.Array) -> jax.Array:
-  """q f(p/q), written as p·f(u)/u where p > q so that neither factor overflows.
-
-  The log-ratio is clipped at ±700; only where one density is below e^-700
-  times the other does this matter, and there the divergence is already huge.
-  """
-  log_ratio = jnp.clip(log_p - log_q, -_MAX_LOG_RATIO, _MAX_LOG_RATIO)
-  u = jnp.exp(log_ratio)
-  p_larger = log_ratio > 0
-  weight = jnp.exp(jnp.where(p_larger, log_p, log_q))
-  value = jnp.where(p_larger, divergence.f(u) / u, divergence.f(u))
-  return jnp.where(weight > 0, weight * value, 0.0)
-
-
-def _grid_points(axes) -> jax.Array:
-  """The points of the tensor grid spanned by `axes`, shape (n, D), in C order."""
-  return jnp.stack(jnp.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
-
-
-def _trapezoid(values: jax.Array, axes) -> jax.Array:
-  """∫ by the trapezoid rule, from `values` at the `_grid_points(axes)`."""
-  values = values.reshape(tuple(a.size for a in axes))
-  for axis in reversed(axes):
-    values = jnp.trapezoid(values, axis, axis=-1)
-  return values
-
-
-def _integrate(divergence: FDivergence, log_p: jax.Array, log_q: jax.Array, axes) -> jax.Array:
-  """∫ q f(p/q) by the trapezoid rule, from log p and log q at the `_grid_points(axes)`."""
-  return _trapezoid(_f_integrand(divergence, log_p, log_q), axes)
-
-
-def _grid_axes(grid) -> tuple[jax.Array, ...]:
-  """A 1-D grid (an array) or a 2-D one (a pair of arrays) as float64 axes (call under x64)."""
-  axes = tuple(grid) if isinstance(grid, (tuple, list)) else (grid,)
-  axes = tuple(jnp.asarray(a, jnp.float64) for a in axes)
-  if len(axes) not in (1, 2) or any(a.ndim != 1 or a.size < 3 for a in axes):
-    raise ValueError("exact_f_divergence integrates on a 1-D grid (an array of ≥ 3 points) or a "
-                     "2-D one (a pair of such arrays); got shapes "
-                     f"{[tuple(a.shape) for a in axes]}.")
-  return axes
-
-
-def exact_f_divergence(divergence: FDivergence, log_p: LogDensity, log_q: LogDensity,
-                       grid) -> float:
-  """D_f(P||Q) = ∫ q(x) f(p(x)/q(x)) dx by the trapezoid rule, in float64.
-
-  grid: a 1-D array of points (1-D densities) or a pair (xs, ys) of 1-D arrays
-  spanning a 2-D tensor grid. log_p, log_q map points of shape (n, D) to
-  log-densities of shape (n,). The grid must cover the mass of both densities
-  (and, for Pearson and Neyman χ², their tails); +inf is returned where the
-  divergence diverges on it.
-  """
-  with jax.enable_x64(True):
-    axes = _grid_axes(grid)
-    points = _grid_points(axes)
-    return float(_integrate(divergence, log_p(points), log_q(points), axes))
 
 
 # Per dimension: points per smallest component std, and the least and most points per axis.
@@ -164,12 +105,12 @@ def best_isotropic_fit(divergence: FDivergence, target: GaussianMixture,
   @jax.jit
   def objective(theta, points, log_p, axes):
     log_q = gaussian_log_density(theta[:-1], jnp.exp(theta[-1]))(points)
-    on_grid = jnp.abs(_trapezoid(jnp.exp(log_q), axes) - 1) < _GRID_MASS_TOLERANCE
-    return jnp.where(on_grid, _integrate(divergence, log_p, log_q, axes), jnp.inf)
+    on_grid = jnp.abs(trapezoid(jnp.exp(log_q), axes) - 1) < _GRID_MASS_TOLERANCE
+    return jnp.where(on_grid, integrate_f(divergence, log_p, log_q, axes), jnp.inf)
 
   with jax.enable_x64(True):
-    axes = _grid_axes(grid)
-    points = _grid_points(axes)
+    axes = grid_axes(grid)
+    points = grid_points(axes)
     log_p = target.log_prob(points)
     best = _nelder_mead(lambda theta: objective(theta, points, log_p, axes), _starts(target))
   return np.asarray(best.x[:-1]), float(math.exp(best.x[-1])), float(best.fun)
