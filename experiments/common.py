@@ -114,12 +114,8 @@ def define_fit_flags(default_restarts: int = 1, default_use_recipe: bool = False
   flags.DEFINE_integer("restarts", default_restarts, "Restarts per divergence, trained as one vmapped "
                        "program; the one with the smallest estimated divergence (a fresh critic's "
                        "bound, the NLL or MMD² on held-out data) is kept (gdiv.fitting).", lower_bound=1)
-  flags.DEFINE_float("r1_penalty", 0.0, "γ of (γ/2)·E_P‖∇V‖² on the critic (Mescheder et al. 2018).",
-                     lower_bound=0.0)
-  flags.DEFINE_float("r2_penalty", 0.0, "γ of (γ/2)·E_Q‖∇V‖² on the critic, at model samples.",
-                     lower_bound=0.0)
-  flags.DEFINE_float("roth_gamma", 0.0, "γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))"
-                     "·‖∇V‖²] (a noise variance, in x²).", lower_bound=0.0)
+  for name, field in training.penalties.FIELDS.items():
+    flags.DEFINE_float(name, 0.0, field.help, lower_bound=0.0)
   flags.DEFINE_integer("roth_anneal_steps", 0, "T > 0: γ_t = γ·0.01^{t/T} (Roth et al.); 0: constant; "
                        "-1: T = --steps.", lower_bound=-1)
   flags.DEFINE_float("critic_bound", 0.0, "c > 0 bounds the critic's raw output as c·tanh(V/c).",
@@ -196,6 +192,12 @@ def image_negatives(config):
   return lambda key, x: transform(key, x, shape)
 
 
+def image_negative_data(config) -> training.NegativeData | None:
+  """make_trainer's `negatives`: `image_negatives` with λ = config.nda_model_share; None for nda=none."""
+  sample = image_negatives(config)
+  return None if sample is None else training.NegativeData(sample, config.nda_model_share)
+
+
 def image_sample_scores(samples: np.ndarray, config) -> dict:
   """gdiv.evaluation.features.sample_scores on config's images and feature network."""
   return features.sample_scores(samples, image_data(config), feature_network(config))
@@ -246,15 +248,14 @@ def recipe_values(config) -> dict:
 
 
 def critic_options(config, value=None) -> dict:
-  """make_trainer's critic-side arguments from config fields: n_critic, generator_loss and the
-  stabilisers (roth_anneal_steps -1: config.steps); {} for a divergence without a critic.
+  """make_trainer's critic-side arguments from a study config's flat fields (scheme, n_critic,
+  generator_loss, gradient_penalty and the stabilisers it has), through gdiv.training.critic_options.
   value(field): a field's value (a traced one in a sweep); default config[field]."""
-  if not divergences.get(config.divergence).needs_critic:
-    return {}
   value = value or (lambda field: config[field])
-  return {"n_critic": config.n_critic, "generator_loss": config.generator_loss,
-          **{field: value(field) for field in training.STABILISERS},
-          "roth_anneal_steps": config.steps if config.roth_anneal_steps == -1 else config.roth_anneal_steps}
+  flat = {field: value(field) for field in ("gradient_penalty", *training.stabilisers()) if field in config}
+  return training.critic_options(config.divergence, scheme=config.get("scheme", "alternating"),
+                                 n_critic=config.n_critic, generator_loss=config.generator_loss,
+                                 roth_anneal_steps=config.get("roth_anneal_steps", 0), steps=config.steps, **flat)
 
 
 FIT_OPTIONS = ("restarts", "stabilisers", "use_recipe")  # train_fit's, as fit_options_from_flags records them
@@ -268,7 +269,7 @@ def fit_options(config: dict) -> dict:
 def fit_options_from_flags() -> dict:
   """{"stabilisers": the ones set (with roth_anneal_steps), "restarts": K}, leaving out what is at
   its plain value, so a run that asks for none records the config it always did."""
-  stabilisers = {name: FLAGS[name].value for name in training.STABILISERS if FLAGS[name].value}
+  stabilisers = {name: FLAGS[name].value for name in training.stabilisers() if FLAGS[name].value}
   if FLAGS.roth_gamma and FLAGS.roth_anneal_steps:
     stabilisers["roth_anneal_steps"] = FLAGS.steps if FLAGS.roth_anneal_steps < 0 else FLAGS.roth_anneal_steps
   return {**({"stabilisers": stabilisers} if stabilisers else {}),

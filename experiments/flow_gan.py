@@ -87,12 +87,14 @@ def objective(config, hybrid_lambda):
   return Hybrid(name="hybrid", adversarial=adversarial, weight=hybrid_lambda)
 
 
-def negatives(config):
-  """negatives(key, z): `image_negatives` of the images behind a batch of logits."""
+def negatives(config) -> training.NegativeData | None:
+  """NDA's negatives of a batch of logits: `image_negatives` of the images behind them."""
   of_images, alpha = common.image_negatives(config), config.logit_alpha
   if of_images is None:
     return None
-  return lambda key, z: logit_transform(of_images(key, inverse_logit_transform(z, alpha)), alpha)[0]
+  return training.NegativeData(
+      lambda key, z: logit_transform(of_images(key, inverse_logit_transform(z, alpha)), alpha)[0],
+      config.nda_model_share)
 
 
 def make_trainer(config, **hparams) -> training.Trainer:
@@ -106,8 +108,8 @@ def make_trainer(config, **hparams) -> training.Trainer:
       flow(config), divergence, model_optimizer=adam(),
       critic=MLPCritic(tuple(config.critic_hidden)) if uses_critic else None,
       critic_optimizer=adam() if uses_critic else None,
-      n_critic=config.n_critic if uses_critic else 1, negatives=negatives(config),
-      model_share=config.nda_model_share)
+      scheme=training.alternating(config.n_critic if uses_critic else 1),
+      negatives=negatives(config))
 
 
 def data(config):

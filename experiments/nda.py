@@ -53,8 +53,8 @@ def make_trainer(config, **hparams) -> training.Trainer:
   return training.make_trainer(
       ConvGenerator(dim=int(np.prod(shape)), image_shape=shape), config.adv_divergence,
       model_optimizer=adam(), critic=ConvCritic(shape, spectral_norm=config.spectral_norm),
-      critic_optimizer=adam(), n_critic=config.n_critic,
-      negatives=common.image_negatives(config), model_share=config.nda_model_share)
+      critic_optimizer=adam(), scheme=training.alternating(config.n_critic),
+      negatives=common.image_negative_data(config))
 
 
 def data(config):

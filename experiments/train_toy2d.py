@@ -46,7 +46,7 @@ DATASETS = ("ring", "grid")
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
 SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
-             *training.STABILISERS)
+             *training.stabilisers())
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the
@@ -91,7 +91,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("n_critic", "critic_pack", "critic_maxout_pieces"):
     if not isinstance(config[field], int) or config[field] < 1:
       raise ValueError(f"config.{field} must be an integer ≥ 1; got {config[field]!r}.")
-  for field in training.STABILISERS:
+  for field in training.stabilisers():
     if not config[field] >= 0:
       raise ValueError(f"config.{field} must be ≥ 0; got {config[field]}.")
   if not isinstance(config.roth_anneal_steps, int) or config.roth_anneal_steps < -1:
@@ -135,7 +135,6 @@ def make_trainer(config, **hparams) -> training.Trainer:
       generator(config), divergence, model_optimizer=optimizer(value("learning_rate")),
       critic=critic if uses_critic else None,
       critic_optimizer=optimizer(value("critic_learning_rate")) if uses_critic else None,
-      scheme=config.scheme, gradient_penalty=value("gradient_penalty") if uses_critic else None,
       **common.critic_options(config, value))
 
 

@@ -62,16 +62,16 @@ def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learn
                   generator_loss: str, stabilisers: dict | None = None) -> training.Trainer:
   """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps.
 
-  stabilisers: make_trainer's r1_penalty, r2_penalty, roth_gamma, roth_anneal_steps,
-  critic_bound; they act on a critic, so a divergence without one ignores them.
+  stabilisers: flat critic options (gdiv.training.critic_options: r1_penalty, r2_penalty, roth_gamma,
+  roth_anneal_steps, critic_bound, ...); they act on a critic, so a divergence without one ignores them.
   """
   divergence = divergences.get(divergence_name)
   critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
   return training.make_trainer(
       IsotropicGaussian(dim=dim), divergence, model_optimizer=optax.sgd(learning_rate),
       critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
-      n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
-      **((stabilisers or {}) if critic is not None else {}))
+      **training.critic_options(divergence, scheme=scheme, n_critic=n_critic, generator_loss=generator_loss,
+                                **(stabilisers or {})))
 
 
 def centred_on_data(trainer: training.Trainer, sample_data, restart, restarts: int) -> training.Trainer:
@@ -112,7 +112,7 @@ def recipe_options(divergence_name: str, steps: int) -> dict:
   stabilisers (Roth's annealing over `steps` where the recipe says -1). Adam's β have no
   counterpart here (plain gradient steps)."""
   settings = divergences.recipe_of(divergences.get(divergence_name)).settings()
-  stabilisers = {k: v for k, v in settings.items() if k in (*training.STABILISERS, "roth_anneal_steps")}
+  stabilisers = {k: v for k, v in settings.items() if k in (*training.stabilisers(), "roth_anneal_steps")}
   if stabilisers.get("roth_anneal_steps") == -1:
     stabilisers["roth_anneal_steps"] = steps
   return {**{k: settings[k] for k in ("n_critic", "generator_loss") if k in settings},

@@ -90,15 +90,18 @@ class Workdir:
 
     If this directory holds checkpoints and a config.json, every field except
     `may_differ` must be equal to `config`'s; otherwise a ValueError names the
-    fields that differ (nested ones by dotted name, e.g. config.steps).
+    fields that differ (nested ones by dotted name, e.g. config.steps). A field the saved
+    config lacks is equal when its value is off (0, None, False): options added to gdiv since the
+    run was saved, such as a new penalty's weight, change nothing it computed.
     """
     saved_path = self.path / "config.json"
     if not saved_path.exists() or not any(self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")):
       return
     saved = _flat(json.loads(saved_path.read_text()))
     current = _flat(json.loads(json.dumps(_jsonable(_with_imports(config)))))
+    added_off = lambda k: k not in saved and current[k] in (0, None, False)
     changed = sorted(k for k in set(saved) | set(current)
-                     if k not in may_differ and saved.get(k) != current.get(k))
+                     if k not in may_differ and saved.get(k) != current.get(k) and not added_off(k))
     if changed:
       detail = ", ".join(f"{k}: {_short(saved.get(k))} → {_short(current.get(k))}" for k in changed)
       raise ValueError(f"{self.path} holds checkpoints of a run with another configuration ({detail}). "

@@ -133,7 +133,7 @@ def test_objectives_beyond_f_fit_a_gaussian_when_the_target_is_one(name):
   trainer = training.make_trainer(
       models.get("gaussian")(dim=2), divergence, model_optimizer=optax.adam(3e-3), critic=critic,
       critic_optimizer=optax.adam(1e-3, b1=0.5) if critic else None,
-      n_critic=5 if name == "wasserstein_gp" else 1)
+      scheme=training.alternating(5 if name == "wasserstein_gp" else 1))
   state = trainer.init(jax.random.key(0), jnp.zeros((256, 2)))
   steps = 1500 if name == "mmd" else 5000  # mmd's kernel costs B² a step; it is there by 1,500 (errors ≤ 0.03)
   state, metrics = jax.jit(training.make_train_loop(trainer.step, lambda k: GAUSSIAN_TARGET.sample(k, 256), steps))(state)
@@ -146,7 +146,7 @@ def test_objectives_beyond_f_fit_a_gaussian_when_the_target_is_one(name):
 def test_gradient_penalty_needs_a_critic():
   with pytest.raises(ValueError, match="act on a critic; 'mle' has none"):
     training.make_trainer(models.get("gaussian")(dim=2), "mle", model_optimizer=optax.sgd(0.1),
-                          gradient_penalty=10.0)
+                          penalties=(training.penalties.gradient_penalty(10.0),))
 
 
 @pytest.mark.slow
@@ -326,9 +326,9 @@ def test_an_unknown_convolution_form_is_a_clear_error():
 
 def test_spectrally_normalised_critic_without_penalty_fits_a_gaussian():
   trainer = training.make_trainer(
-      models.get("gaussian")(dim=2), "wasserstein_gp", gradient_penalty=0.0,
+      models.get("gaussian")(dim=2), "wasserstein_gp", penalties=(),
       critic=MLPCritic((64, 64), "relu", spectral_norm=True), model_optimizer=optax.adam(3e-3),
-      critic_optimizer=optax.adam(1e-3, b1=0.5), n_critic=5)
+      critic_optimizer=optax.adam(1e-3, b1=0.5), scheme=training.alternating(5))
   state = trainer.init(jax.random.key(0), jnp.zeros((256, 2)))
   state, _ = jax.jit(training.make_train_loop(trainer.step, lambda k: GAUSSIAN_TARGET.sample(k, 256), 3000))(state)
   params = state.model_params["params"]
@@ -365,7 +365,7 @@ def test_r1_penalty_shrinks_the_critic_gradient_on_data():
   def data_gradient(r1):
     trainer = training.make_trainer(models.get("gaussian")(dim=2), "js", critic=critic,
                                     model_optimizer=optax.adam(3e-3), critic_optimizer=optax.adam(1e-3),
-                                    r1_penalty=r1)
+                                    penalties=(training.penalties.r1(r1),) if r1 else ())
     state = trainer.init(jax.random.key(0), jnp.zeros((256, 2)))
     state, metrics = jax.jit(training.make_train_loop(
         trainer.step, lambda k: GAUSSIAN_TARGET.sample(k, 256), 300))(state)

@@ -43,9 +43,9 @@ def _moved(before, after, every=True):
 
 
 @pytest.mark.parametrize("critic, options", [
-    (SN_CRITIC, {"divergence": "wasserstein_gp", "n_critic": 2}),
+    (SN_CRITIC, {"divergence": "wasserstein_gp", "scheme": training.alternating(2)}),
     (MLPCritic((16, 16), "maxout", spectral_norm=True, maxout_pieces=3),
-     {"scheme": "simultaneous"}),
+     {"scheme": training.simultaneous()}),
 ], ids=["spectral_norm_wgan_gp", "maxout_simultaneous"])
 def test_batch_norm_generator_and_spectral_norm_critic_train_inside_the_step(critic, options):
   trainer = make(critic, **options)

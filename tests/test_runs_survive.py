@@ -176,3 +176,15 @@ def test_batch_not_divisible_by_devices_is_a_clear_error(tmp_path):
   result = subprocess.run(TOY + ["--config.data_parallel=True", f"--workdir={tmp_path}"], cwd=REPO,
                           capture_output=True, text=True, timeout=120, env=env)
   assert result.returncode != 0 and "cannot be split evenly over 3 devices" in result.stderr
+
+
+def test_a_run_saved_before_a_config_field_existed_resumes_while_the_field_is_off(tmp_path):
+  """A field added to gdiv since the run was saved (a new penalty's weight) changes nothing at 0;
+  set to anything else it is a change of configuration, refused with the field named."""
+  workdir = Workdir(tmp_path)
+  workdir.write_config({"steps": 100, "r1_penalty": 0.0})
+  (workdir.checkpoint_dir() / "100").mkdir(parents=True)
+  (workdir.checkpoint_dir() / "100" / "_CHECKPOINT_METADATA").write_text("{}")
+  workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 0.0})
+  with pytest.raises(ValueError, match=r"another configuration \(new_penalty: None → 10.0\)"):
+    workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 10.0})

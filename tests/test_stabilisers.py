@@ -37,8 +37,8 @@ def _build(name):
   return lambda r1, r2, roth, bound: training.make_trainer(
       models.get("gaussian")(dim=1, init_mean=Q_MEAN, init_scale=Q_STD), name,
       model_optimizer=optax.set_to_zero(), critic=MLPCritic((64, 64), "tanh"),
-      critic_optimizer=optax.adam(3e-3), r1_penalty=r1, r2_penalty=r2, roth_gamma=roth,
-      critic_bound=bound)
+      critic_optimizer=optax.adam(3e-3), **training.critic_options(
+          name, r1_penalty=r1, r2_penalty=r2, roth_gamma=roth, critic_bound=bound))
 
 
 @pytest.mark.parametrize("name", f_divergence_names())

@@ -26,7 +26,7 @@ def sample_batch(key):
 def build(lr, alpha, gp):
   return training.make_trainer(
       MLPGenerator(dim=2, hidden=(32, 32)), alpha_divergence(alpha), critic=MLPCritic((32, 32)),
-      model_optimizer=optax.adam(lr), critic_optimizer=optax.adam(lr), gradient_penalty=gp)
+      model_optimizer=optax.adam(lr), critic_optimizer=optax.adam(lr), penalties=(training.penalties.gradient_penalty(gp),))
 
 
 HPARAMS = {"lr": np.array([1e-3, 3e-3, 1e-3]), "alpha": np.array([0.5, 2.0, -1.0]),

@@ -31,16 +31,33 @@ def test_mle_with_a_critic_is_an_error():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(n_critic=0), "n_critic must be an integer ≥ 1"),
-    (dict(scheme="sideways"), "Unknown update scheme"),
-    (dict(scheme="simultaneous", n_critic=2), "use n_critic=1"),
+    (dict(scheme="alternating"), r"scheme must be gdiv.training.alternating\(n_critic\) or simultaneous\(\)"),
     (dict(generator_loss="minimax"), "Unknown generator loss"),
     (dict(critic_optimizer=None), "pass critic_optimizer"),
+    (dict(penalties=(training.penalties.roth(0.1),), divergence="hinge"), "'hinge' is not one: use r1_penalty"),
+    (dict(penalties=(training.penalties.r1(0.1),), divergence="mle", critic=None), "act on a critic; 'mle' has none"),
+    (dict(critic_transform=training.bounded(3.0), divergence="mle", critic=None), "act on a critic; 'mle' has none"),
+    (dict(generator_loss="non_saturating", divergence="hinge"), "'hinge' defines no non-saturating generator loss"),
 ])
 def test_bad_step_options_are_clear_errors(kwargs, message):
-  options = dict(model_optimizer=optax.sgd(0.1), critic=MLPCritic(), critic_optimizer=optax.sgd(0.1))
+  options = dict(divergence="js", model_optimizer=optax.sgd(0.1), critic=MLPCritic(), critic_optimizer=optax.sgd(0.1))
+  options = {**options, **kwargs}
   with pytest.raises(ValueError, match=message):
-    training.make_trainer(Gaussian(dim=1), "js", **{**options, **kwargs})
+    training.make_trainer(Gaussian(dim=1), options.pop("divergence"), **options)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(n_critic=0), "n_critic must be an integer ≥ 1"),
+    (dict(scheme="sideways"), "Unknown update scheme 'sideways'; choose one of alternating, simultaneous"),
+    (dict(scheme="simultaneous", n_critic=2), "use n_critic=1"),
+    (dict(r1_penalty=-1.0), "must be ≥ 0; got r1_penalty=-1.0"),
+    (dict(critic_bound=-1.0), "must be ≥ 0; got critic_bound=-1.0"),
+    (dict(roth_gamma=0.1, roth_anneal_steps=-1), "anneals γ over the whole run: give the run's steps"),
+    (dict(r3_penalty=0.1), "Unknown critic option.s. r3_penalty; the penalty fields are r1_penalty"),
+])
+def test_bad_flat_critic_fields_are_clear_errors(fields, message):
+  with pytest.raises(ValueError, match=message):
+    training.critic_options("js", **fields)
 
 
 def test_unknown_divergence_name_is_an_error():
@@ -76,7 +93,7 @@ def test_mle_reaches_the_moment_matching_fit_in_two_dimensions():
 def _gan_trainer():
   return training.make_trainer(MLPGenerator(dim=2, hidden=(32, 32)), "js", critic=MLPCritic((32, 32)),
                                model_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3),
-                               n_critic=2)
+                               scheme=training.alternating(2))
 
 
 def test_step_compiles_once_for_many_calls():
@@ -127,7 +144,7 @@ def test_negative_data_joins_the_fakes_at_the_optimal_critic():
   share = 0.25
   trainer = training.make_trainer(
       Gaussian(dim=1), "gan", model_optimizer=optax.sgd(0.0), critic=MLPCritic((32, 32)),
-      critic_optimizer=optax.adam(3e-3), negatives=lambda key, x: x + 3.0, model_share=share)
+      critic_optimizer=optax.adam(3e-3), negatives=training.NegativeData(lambda key, x: x + 3.0, share))
   state = trainer.init(jax.random.key(0), jnp.zeros((1, 1)))
   run = jax.jit(training.make_train_loop(trainer.step, lambda k: jax.random.normal(k, (2048, 1)), 1500))
   state, _ = run(state)
@@ -140,9 +157,10 @@ def test_negative_data_joins_the_fakes_at_the_optimal_critic():
 @pytest.mark.parametrize("divergence, kwargs, message", [
     ("mle", dict(), "'mle' has none"),
     ("relativistic", dict(critic=MLPCritic(), critic_optimizer=optax.sgd(0.1)), "critic loss of 'relativistic' is not"),
-    ("js", dict(critic=MLPCritic(), critic_optimizer=optax.sgd(0.1), model_share=0.0), r"must be in \(0, 1\]"),
+    ("js", dict(critic=MLPCritic(), critic_optimizer=optax.sgd(0.1), share=0.0), r"must be in \(0, 1\]"),
 ])
 def test_bad_negative_data_options_are_clear_errors(divergence, kwargs, message):
+  share = kwargs.pop("share", 0.25)
   with pytest.raises(ValueError, match=message):
     training.make_trainer(Gaussian(dim=1), divergence, model_optimizer=optax.sgd(0.1),
-                          negatives=lambda key, x: -x, **kwargs)
+                          negatives=training.NegativeData(lambda key, x: -x, share), **kwargs)

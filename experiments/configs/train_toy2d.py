@@ -7,6 +7,8 @@
 import ml_collections
 from ml_collections import config_dict
 
+from gdiv.training import penalties
+
 
 def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
@@ -41,6 +43,9 @@ def get_config() -> ml_collections.ConfigDict:
   config.roth_gamma = 0.0  # γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))·‖∇V‖²] (f-divergences)
   config.roth_anneal_steps = 0  # T > 0: γ_t = γ·0.01^{t/T} (Roth et al.'s annealing); 0: constant; -1: T = steps
   config.critic_bound = 0.0  # c > 0: the critic's raw output is c·tanh(V/c); 0: unbounded
+  for field in penalties.FIELDS:  # every other registered penalty field (gdiv.training.penalties); 0: off
+    if field not in config:
+      config[field] = 0.0
   # Optimisation: Adam for both players.
   config.learning_rate = 2e-4
   config.critic_learning_rate = 2e-4

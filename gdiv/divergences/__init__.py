@@ -6,7 +6,8 @@
 """
 
 from gdiv.divergences.adversarial import ADVERSARIAL, WASSERSTEIN_GP, CriticObjective
-from gdiv.divergences.base import NO_RECIPE, Divergence, Evaluations, Recipe, recipe_of
+from gdiv.divergences.base import (NO_RECIPE, OPTIONAL_MEMBERS, Divergence, Evaluations, Recipe, optional_member,
+                                   recipe_of)
 from gdiv.divergences.checks import DivergenceCheckError, check
 from gdiv.divergences.f_divergences import F_DIVERGENCES, FDivergence, alpha_divergence
 from gdiv.divergences.lambertw import lambertw, log_lambertw_exp
@@ -24,6 +25,6 @@ del _divergence
 
 __all__ = [
     "CriticObjective", "Divergence", "DivergenceCheckError", "Evaluations", "FDivergence", "Hybrid",
-    "MaximumLikelihood", "NO_RECIPE", "Recipe", "alpha_divergence", "check", "get",
-    "lambertw", "log_lambertw_exp", "names", "recipe_of", "register",
+    "MaximumLikelihood", "NO_RECIPE", "OPTIONAL_MEMBERS", "Recipe", "alpha_divergence", "check", "get",
+    "lambertw", "log_lambertw_exp", "names", "optional_member", "recipe_of", "register",
 ]

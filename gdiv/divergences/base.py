@@ -22,7 +22,7 @@ class Recipe(NamedTuple):
   n_critic: critic updates per model update (alternating scheme).
   beta1, beta2: Adam's moment decays, for the model and the critic.
   generator_loss: "saddle" or "non_saturating".
-  r1_penalty, roth_gamma, critic_bound: the stabilisers of gdiv.training.make_trainer.
+  r1_penalty, roth_gamma, critic_bound: stabilisers, as config fields name them (gdiv.training.settings).
   roth_anneal_steps: Roth et al.'s annealing horizon T; -1: the whole run.
   source: where the recipe comes from (a paper, or the measurement that chose it).
   """
@@ -52,7 +52,19 @@ NO_RECIPE = Recipe()
 
 def recipe_of(divergence) -> Recipe:
   """The divergence's recipe; NO_RECIPE for one that declares none (a user's may not)."""
-  return getattr(divergence, "recipe", NO_RECIPE)
+  return optional_member(divergence, "recipe") or NO_RECIPE
+
+
+# Members a divergence may leave out (the Divergence protocol documents each); the step asks for
+# them by name through `optional_member`, and a divergence without one is refused what needs it.
+OPTIONAL_MEMBERS = ("recipe", "non_saturating_model_loss", "regulariser_weight")
+
+
+def optional_member(divergence, name: str):
+  """The divergence's optional member `name` (one of OPTIONAL_MEMBERS), None where it has none."""
+  if name not in OPTIONAL_MEMBERS:
+    raise ValueError(f"{name!r} is not an optional divergence member; they are {', '.join(OPTIONAL_MEMBERS)}.")
+  return getattr(divergence, name, None)
 
 
 class Evaluations(NamedTuple):
@@ -88,7 +100,15 @@ class Divergence(Protocol):
       expectation over the fake batch plus a term of the real one, so the loss
       against a mixture λQ + (1 - λ)N of fake distributions is λ·loss(Q) +
       (1 - λ)·loss(N): negative data augmentation relies on it.
-    recipe: (optional) the `Recipe` studies train it with when they ask for recipes.
+
+  Optional members (OPTIONAL_MEMBERS; absent: the capability is refused with its reason):
+    recipe: the `Recipe` studies train it with when they ask for recipes.
+    non_saturating_model_loss(ev): the generator loss generator_loss="non_saturating" uses.
+    regulariser_weight(v): w(v) = g_f'(v)²·f*''(g_f(v)), the weight of Roth et al.'s regulariser.
+
+  Objectives beyond the critic's two arrays read what they need from `Evaluations`: the raw
+  batches `real` and `fake` (critic-free losses), batch-level reductions of the critic outputs
+  (a log-mean-exp is a function of `critic_fake` like any other).
   """
 
   name: str

@@ -1,0 +1,31 @@
+"""The one training step shared by every divergence, composed from small parts, and the scan loop.
+
+  trainer = training.make_trainer(
+      model, "js", critic=MLPCritic(), model_optimizer=optax.adam(1e-3),
+      critic_optimizer=optax.adam(1e-3), scheme=training.alternating(5),
+      penalties=(training.penalties.r1(0.1),), critic_transform=training.bounded(10.0))
+  state = trainer.init(key, example_batch)
+  state, metrics = trainer.step(state, batch)
+
+The parts (each a module here): state (TrainState, Trainer), streams (named PRNG keys),
+evaluations, critic (transforms such as `bounded`), penalties, losses, negatives, schemes,
+trainer (`make_trainer`), settings (flat config fields → those values), loop.
+"""
+
+from gdiv.training.critic import bounded, is_set
+from gdiv.training.loop import check_finite, make_train_loop
+from gdiv.training.losses import GENERATOR_LOSSES
+from gdiv.training.negatives import NegativeData
+from gdiv.training import penalties
+from gdiv.training.penalties import Penalty
+from gdiv.training.schemes import SCHEMES, Scheme, alternating, simultaneous
+from gdiv.training.settings import critic_options, scheme_of, stabilisers
+from gdiv.training.state import Trainer, TrainState, apply_with_state, split_variables
+from gdiv.training.trainer import check_pairing, default_penalties, make_trainer
+
+__all__ = [
+    "GENERATOR_LOSSES", "NegativeData", "Penalty", "SCHEMES", "Scheme", "TrainState", "Trainer",
+    "alternating", "apply_with_state", "bounded", "check_finite", "check_pairing", "critic_options",
+    "default_penalties", "is_set", "make_train_loop", "make_trainer", "penalties", "scheme_of",
+    "simultaneous", "split_variables", "stabilisers",
+]
