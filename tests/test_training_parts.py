@@ -1,6 +1,6 @@
 """The step's parts, each against what it must compute: named PRNG streams derive the keys they
 always have; penalties against closed forms of critics whose input gradient is known; penalties at
-the same points share one gradient pass; Roth's schedule; the critic bound."""
+the same points share one gradient pass; Roth's schedule; the critic bound; DRAGAN's points."""
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +47,8 @@ def _total(chosen, v_of_x, divergence="js", step=0, calls=None):
   return float(total({}, {}, REAL, FAKE, jax.random.key(3), step)[0])
 
 
-@pytest.mark.parametrize("penalty", [penalties.gradient_penalty(10.0)], ids=["wgan_gp"])
+@pytest.mark.parametrize("penalty", [penalties.gradient_penalty(10.0), penalties.dragan(10.0)],
+                         ids=["wgan_gp", "dragan"])
 def test_unit_gradient_penalties_of_a_linear_critic_are_lambda_times_norm_minus_one_squared(penalty):
   """V = w·x has ‖∇V‖ = ‖w‖ at every point, wherever the penalty puts its points."""
   np.testing.assert_allclose(_total((penalty,), lambda x: x @ W), 10.0 * (5.0 - 1.0) ** 2, rtol=1e-5)
@@ -76,8 +77,9 @@ def test_penalties_at_the_same_points_share_one_gradient_pass_and_add_up():
   np.testing.assert_allclose(both, _total((penalties.r2(0.2),), linear) + _total((penalties.roth(0.1),), linear,
                                                                                   "reverse_kl"), rtol=1e-6)
   calls.clear()
-  _total((penalties.gradient_penalty(1.0), penalties.r1(1.0), penalties.r2(1.0)), linear, calls=calls)
-  assert len(calls) == 3  # interpolates, data, samples
+  _total((penalties.gradient_penalty(1.0), penalties.r1(1.0), penalties.r2(1.0), penalties.dragan(1.0)), linear,
+         calls=calls)
+  assert len(calls) == 4  # interpolates, data, samples, DRAGAN's points
 
 
 def test_roth_annealed_is_gamma_times_a_hundredth_to_the_fraction_of_the_horizon_then_held():
@@ -87,6 +89,16 @@ def test_roth_annealed_is_gamma_times_a_hundredth_to_the_fraction_of_the_horizon
   linear = lambda x: x @ W
   np.testing.assert_allclose(_total((penalties.roth(schedule),), linear, "reverse_kl", step=500),
                              0.5 * 0.01 * 25.0, rtol=1e-4)
+
+
+def test_dragan_points_lie_in_the_box_above_the_data_up_to_half_its_standard_deviation():
+  """x̂ = x + α·0.5·std(x)·u with α per example and u per coordinate, both in [0, 1]."""
+  points = penalties.dragan(10.0).points.draw(jax.random.key(3), REAL, FAKE)
+  offset = np.asarray(points - REAL)
+  assert offset.shape == REAL.shape
+  assert offset.min() >= 0 and offset.max() <= 0.5 * float(jnp.std(REAL)) + 1e-6
+  assert offset.max() > 0.4 * 0.5 * float(jnp.std(REAL))  # the box is used, not a point
+  assert len(np.unique(offset.round(6))) > 0.9 * offset.size  # noise per coordinate, not one shift
 
 
 def test_the_bound_caps_the_critic_and_a_traced_zero_leaves_it_unbounded():
@@ -99,7 +111,7 @@ def test_the_bound_caps_the_critic_and_a_traced_zero_leaves_it_unbounded():
 
 def test_flat_fields_name_the_penalties_in_the_order_of_their_passes():
   options = training.critic_options("reverse_kl", r2_penalty=0.1, roth_gamma=0.1, roth_anneal_steps=-1, steps=100,
-                                    gradient_penalty=1.0, r1_penalty=0.0)
-  assert [p.name for p in options["penalties"]] == ["gradient_penalty", "r2_penalty", "roth_gamma"]
+                                    dragan_penalty=10.0, gradient_penalty=1.0, r1_penalty=0.0)
+  assert [p.name for p in options["penalties"]] == ["gradient_penalty", "r2_penalty", "roth_gamma", "dragan_penalty"]
   assert training.critic_options("wasserstein_gp")["penalties"][0].name == "gradient_penalty"  # its own λ = 10
   assert training.critic_options("mle", r1_penalty=0.1) == {"scheme": training.alternating()}

@@ -8,6 +8,8 @@ gradient and what it adds to the critic's loss.
   roth(γ)               (γ/2)·E_Q[w(V(x))·‖∇V(x)‖²], w = g_f'²·f*''(g_f) (Roth et al. 2017; f-divergences
                         only, FDivergence.regulariser_weight); γ a noise variance in x², a float or an
                         optax schedule of the step (`roth_annealed`: Roth et al.'s γ·0.01^{t/T})
+  dragan(λ, scale)      λ·E[(‖∇V(x̂)‖ - 1)²] at x̂ = x + α·scale·std(x)·u around the data, α ~ U[0,1]
+                        per example, u ~ U[0,1] per coordinate (Kodali et al. 2017: λ = 10, scale 0.5)
 
 Penalties that evaluate at the same points share one gradient pass (r2 and roth both at the model
 samples), and the passes run in the order the penalties first name their points. Weights may be
@@ -29,6 +31,9 @@ import optax
 from gdiv.divergences import Divergence, optional_member
 from gdiv.training.critic import CriticFn
 
+_DRAGAN_STREAM = 1  # fold_in index of DRAGAN's draws within the penalty stream
+
+
 class Points(NamedTuple):
   """Where a penalty evaluates ∇ₓV: draw(key, real, fake) -> x; penalties with one name share them."""
   name: str
@@ -48,6 +53,10 @@ class Penalty(NamedTuple):
   refusal: str = ""
 
 
+def _per_example(x, draws):
+  return draws.reshape((x.shape[0],) + (1,) * (x.ndim - 1))
+
+
 REAL = Points("real", lambda key, real, fake: real)
 FAKE = Points("fake", lambda key, real, fake: fake)
 INTERPOLATES = Points("interpolates", lambda key, real, fake: (
@@ -60,7 +69,7 @@ def _check_weight(name: str, weight) -> None:
 
 
 def _unit_gradient_norm(weight):
-  """λ·E[(‖∇V‖ - 1)²], WGAN-GP's two-sided penalty."""
+  """λ·E[(‖∇V‖ - 1)²], the two-sided penalty of WGAN-GP and DRAGAN."""
   return lambda divergence, v, squared, step: weight * jnp.mean((jnp.sqrt(squared + 1e-12) - 1.0) ** 2)
 
 
@@ -100,6 +109,15 @@ def roth(gamma: float | optax.Schedule) -> Penalty:
                          "is not one: use r1_penalty or r2_penalty.")
 
 
+def dragan(weight=10.0, scale: float = 0.5) -> Penalty:
+  _check_weight("dragan_penalty", weight)
+  def around_data(key, real, fake):
+    alpha_key, noise_key = jax.random.split(jax.random.fold_in(key, _DRAGAN_STREAM))
+    alpha = _per_example(real, jax.random.uniform(alpha_key, (real.shape[0],)))
+    return real + alpha * scale * jnp.std(real) * jax.random.uniform(noise_key, real.shape)
+  return Penalty("dragan_penalty", Points(f"dragan({scale})", around_data), _unit_gradient_norm(weight))
+
+
 class Field(NamedTuple):
   """A flat config field that names a penalty: build(weight, settings) -> Penalty, help for flags."""
   build: Callable[[object, dict], Penalty]
@@ -129,6 +147,8 @@ register_field("r1_penalty", lambda w, s: r1(w), "γ of (γ/2)·E_P‖∇V‖² 
 register_field("r2_penalty", lambda w, s: r2(w), "γ of (γ/2)·E_Q‖∇V‖² on the critic, at model samples.")
 register_field("roth_gamma", _roth_from_settings, "γ of Roth et al.'s (γ/2)·E_Q[g_f'² f*''(g_f(V))·‖∇V‖²] "
                "(a noise variance, in x²); roth_anneal_steps anneals it.")
+register_field("dragan_penalty", lambda w, s: dragan(w), "λ of DRAGAN's λ·E[(‖∇V(x̂)‖ - 1)²] at data "
+               "points perturbed by 0.5·std(x)·U[0,1] (Kodali et al. 2017: λ = 10).")
 
 
 def check(divergence: Divergence, penalties) -> None:
