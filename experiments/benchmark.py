@@ -235,7 +235,7 @@ def results_table(rows: dict, matmul: float, device: str, torch_matmul: float | 
 
 def main(argv):
   del argv
-  jax.config.update("jax_num_cpu_devices", FLAGS.cpu_devices)  # before the first computation
+  sharding.request_cpu_devices(FLAGS.cpu_devices)  # before the first computation
   workdir = Workdir(FLAGS.workdir)
   device = f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {jax.device_count()} device(s))"
   workdir.write_config({"configs": FLAGS.configs, "steps_per_call": FLAGS.steps_per_call,

@@ -34,7 +34,6 @@ import pathlib
 import runpy
 import time
 
-import jax
 from absl import flags, logging
 from ml_collections import config_flags
 
@@ -111,7 +110,7 @@ def run_from_flags(**overrides) -> None:
   """Run the study that --config names (its fields overridden by `overrides`' non-None values)
   into --workdir: every point is checked before the workdir is touched; finished groups are
   skipped, an interrupted one resumes."""
-  jax.config.update("jax_num_cpu_devices", FLAGS.cpu_devices)  # before the first computation
+  sharding.request_cpu_devices(FLAGS.cpu_devices)  # before the first computation
   config = FLAGS.config
   config.update({field: value for field, value in overrides.items() if value is not None})
   filename = config_flags.get_config_filename(FLAGS["config"])

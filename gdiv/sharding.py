@@ -19,6 +19,7 @@ from typing import Callable
 
 import jax
 import numpy as np
+from absl import logging
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 DATA_AXIS = "data"
@@ -31,6 +32,16 @@ def initialize_processes(coordinator_address: str | None = None, num_processes: 
   Cloud TPU, ...); CPU devices exchange data through gloo."""
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(coordinator_address, num_processes, process_id)
+
+
+def request_cpu_devices(count: int) -> None:
+  """Expose `count` CPU devices (one per core, for runs to split over), if JAX has not started yet;
+  a process that already computed (an entry point called from Python) keeps the devices it has."""
+  try:
+    jax.config.update("jax_num_cpu_devices", count)
+  except RuntimeError:
+    logging.warning("JAX has already started in this process: it keeps its %d devices, not the %d "
+                    "asked for (those apply to a new process).", jax.device_count(), count)
 
 
 def is_writer() -> bool:

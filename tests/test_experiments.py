@@ -1,23 +1,21 @@
-"""Every experiment module: its smallest run finishes, and a rerun with a bad flag is one line that
-changes nothing in the workdir (every file hashed before and after)."""
+"""Every experiment module: its smallest run finishes as a command (a new process), and a rerun with
+a bad flag is one line that changes nothing in the workdir (every file hashed before and after; the
+refusals run in this process, tests/entry_points.py)."""
 
 import hashlib
 import importlib
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from entry_points import REPO, in_process, subprocess_run
+
 EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments").glob("*.py")
                      if "def define_flags" in p.read_text())
 
 
-def _run(module: str, flags, workdir: pathlib.Path) -> subprocess.CompletedProcess:
-  return subprocess.run([sys.executable, "-m", f"experiments.{module}",
-                         *[f.format(workdir=workdir) for f in flags]],
-                        cwd=REPO, capture_output=True, text=True, timeout=300)
+def _argv(flags, workdir: pathlib.Path) -> list[str]:
+  return [f.format(workdir=workdir) for f in flags]
 
 
 def _hashes(folder: pathlib.Path) -> dict[str, str]:
@@ -36,12 +34,12 @@ def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(na
   assert module.BAD_FLAGS, f"experiments.{name} must define SMOKE_FLAGS and BAD_FLAGS"
   reads = getattr(module, "SMOKE_READS", None)
   for first in filter(None, (reads, name)):  # e.g. plot draws another experiment's run
-    finished = _run(first, importlib.import_module(f"experiments.{first}").SMOKE_FLAGS, tmp_path)
+    finished = subprocess_run(first, _argv(importlib.import_module(f"experiments.{first}").SMOKE_FLAGS, tmp_path))
     assert finished.returncode == 0, finished.stderr[-3000:]
   before = _hashes(tmp_path)
   assert before
   for flags, message in module.BAD_FLAGS:  # one flag, or a tuple of flags given together
-    refused = _run(name, (*module.SMOKE_FLAGS, *((flags,) if isinstance(flags, str) else flags)), tmp_path)
+    refused = in_process(name, _argv((*module.SMOKE_FLAGS, *((flags,) if isinstance(flags, str) else flags)), tmp_path))
     errors = [line for line in refused.stderr.splitlines() if line.startswith("FATAL")]
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr[-3000:]
     assert len(errors) == 1 and message in errors[0] and len(errors[0]) < 400, errors
