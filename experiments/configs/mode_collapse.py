@@ -67,7 +67,7 @@ PROTOCOLS = {
                 seeds=5),
 }
 
-# PacGAN Table 1 (10 trials, mean ± s.e.) and VEEGAN Table 1 (5 runs): references/toy2d.md.
+# PacGAN Table 1 (Lin et al. 2018; 10 trials, mean ± s.e.) and VEEGAN Table 1 (Srivastava et al. 2017; 5 runs).
 PUBLISHED = {
     "ring": {"GAN": ("6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09"),
              "ALI": ("6.6 ± 0.3", "97.6 ± 0.4", "0.36 ± 0.04"),

@@ -10,7 +10,7 @@ labels a classifier trained here gives each channel (gdiv.evaluation.features), 
 1,000 modes. Metrics (VEEGAN / PacGAN): modes covered among `eval_samples` samples (26,000) and
 the KL of their mode histogram to uniform (≤ ln 1000 = 6.91). Two protocols (after the colon),
 never mixed in one table:
-  paper: the VEEGAN setup's scale as PacGAN Table 2 runs it (references/images.md): batch 64,
+  paper: the VEEGAN setup's scale as PacGAN Table 2 runs it (Lin et al. 2018, Appendix): batch 64,
     Adam 2e-4 β1 0.5, 128,000 training triples, 50 epochs (100,000 steps), DCGAN-sized nets on
     the full MNIST (`dataset=mnist`, `data_path`). A GPU job. Our nets are gdiv's ConvGenerator /
     ConvCritic at DCGAN widths, not the paper's exact 4-layer DCGAN (see experiments.stacked_mnist).
@@ -51,7 +51,7 @@ PROTOCOLS = {
                 sngan_width=0.125, train_triples=0, steps=2000, batch_size=64, log_every=500, checkpoint_every=1000, seeds=3),
 }
 
-# PacGAN Table 2 (VEEGAN setup, 10 trials, mean ± s.e.) and VEEGAN Table 2: references/images.md.
+# PacGAN Table 2 (Lin et al. 2018; VEEGAN setup, 10 trials, mean ± s.e.) and VEEGAN Table 2 (Srivastava et al. 2017).
 PUBLISHED = {"VEEGAN: DCGAN": ("99", "3.4"), "VEEGAN: ALI": ("16", "5.4"),
              "VEEGAN: Unrolled GAN": ("48.7", "4.32"), "VEEGAN: VEEGAN": ("150", "2.95"),
              "PacGAN: DCGAN": ("78.9 ± 6.46", "4.50 ± 0.127"), "PacGAN: PacDCGAN2": ("1000.0 ± 0.00", "0.06 ± 0.003"),

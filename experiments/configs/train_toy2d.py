@@ -12,7 +12,7 @@ from gdiv.training import penalties
 
 def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
-  # Data (references/toy2d.md): ring = 8 modes, radius 1, std 0.01 (Unrolled GAN: radius 2,
+  # Data (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): ring = 8 modes, radius 1, std 0.01 (Unrolled GAN: radius 2,
   # std 0.02); grid = 5×5 modes at {-4, -2, 0, 2, 4}², std 0.05.
   config.dataset = "ring"
   config.ring_radius = 1.0
