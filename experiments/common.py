@@ -6,6 +6,9 @@ from __future__ import annotations
 import functools
 import logging as python_logging
 import math
+import pathlib
+import runpy
+import shlex
 import sys
 from typing import Callable, Sequence
 
@@ -14,6 +17,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import app, flags, logging
+from ml_collections import config_flags
 
 from gdiv import divergences, plugins, sharding, training
 from gdiv.checkpoints import CheckpointError
@@ -314,9 +318,56 @@ def start_processes() -> None:
                                   flags.FLAGS.process_id)
 
 
+HELP_FLAGS = ("--help", "--helpshort", "--helpfull", "-h", "-?")
+
+
+def _fields(config, prefix: str = "") -> list[str]:
+  """`name=value` for every field of a ConfigDict, nested ones by dotted name."""
+  return [entry for name, value in config.items()
+          for entry in (_fields(value, f"{prefix}{name}.") if isinstance(value, ml_collections.ConfigDict)
+                        else [f"{prefix}{name}={value!r}"])]
+
+
+def describe_config_flag(argv: Sequence[str]) -> None:
+  """For --help/--helpfull: --config's help lists the config's fields with their defaults (the
+  file given, else the default one) and says how a protocol is chosen."""
+  if "config" not in FLAGS or not any(arg in HELP_FLAGS for arg in argv):
+    return
+  given = _flag_values(argv, "config")
+  try:
+    path = given[-1] if given else config_flags.get_config_filename(FLAGS["config"])
+  except Exception:  # ml_collections: "not parsed yet" where there is no default file (experiments.sweep)
+    path = None
+  text = (" Override a field with --config.FIELD=VALUE. FILE.py:NAME picks a protocol: NAME is passed to "
+          "the file's get_config (e.g. mode_collapse.py:cpu or :pacgan).")
+  if path:
+    filename, _, argument = str(path).partition(":")
+    try:
+      config = runpy.run_path(filename)["get_config"](*([argument] if argument else []))
+      text += f" Fields of {path}: " + ", ".join(_fields(config)) + "."
+    except Exception as e:  # a broken file is reported when the run reads it
+      text += f" ({path} could not be read: {_one_line(e)})"
+  else:
+    text += " Its fields are those of the study's file: give --config=FILE with --helpfull to list them."
+  FLAGS["config"].help += text
+
+
+def interrupted_line(argv: Sequence[str]) -> str:
+  """What a run stopped by Ctrl-C prints: its workdir's last checkpoint and the command that resumes."""
+  command = shlex.join(["python", "-m", f"experiments.{pathlib.Path(argv[0]).stem}", *argv[1:]])
+  workdir = FLAGS["workdir"].value if "workdir" in FLAGS else None
+  if workdir is None:
+    return f"Interrupted (Ctrl-C); this command keeps no checkpoints: rerun it to start again: {command}"
+  step = Workdir(workdir).newest_checkpoint_step()
+  if step is None:
+    return f"Interrupted (Ctrl-C) before {workdir} held a checkpoint; rerun the same command to start: {command}"
+  return (f"Interrupted (Ctrl-C); {workdir} keeps its last checkpoint, at step {step}; rerun the same "
+          f"command to resume from it: {command}")
+
+
 def run(define_flags: Callable[[], None], main: Callable) -> None:
   """Define the flags, parse them, join the processes if asked, run main; bad flags, configs and
-  inputs end in one line.
+  inputs end in one line, and so does Ctrl-C (exit status 130).
 
   Errors a user can fix (ValueError, FloatingPointError, FileNotFoundError
   raised by gdiv with a message that says how) are printed without a traceback.
@@ -329,6 +380,7 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
   try:
     define_flags()  # ml_collections reads --config.* overrides already here
     define_process_flags()
+    describe_config_flag(sys.argv[1:])
     flags.DEFINE_multi_string("import", [], "A module name, .py file or package folder to import "
                               "first (repeatable): the divergences and model families it registers "
                               "can then be named in every flag and config. config.json records it, so "
@@ -344,5 +396,8 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
       return main(argv)
     except (ValueError, FloatingPointError, FileNotFoundError, CheckpointError) as e:
       fail(f"{type(e).__name__}: {_one_line(e)}")
+    except KeyboardInterrupt:
+      print(interrupted_line(sys.argv), file=sys.stderr)
+      sys.exit(130)
 
   app.run(guarded_main, flags_parser=_parse_flags)

@@ -55,6 +55,7 @@ from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log
 from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, options_note, restart_record,
                           train_fit)
 from gdiv.models import MLPCritic
+from gdiv.names import did_you_mean
 from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
 
@@ -92,10 +93,13 @@ def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = N
   if list(requested) == ["all"]:
     return allowed
   for name in requested:
-    divergences.get(name)  # raises with the list of known names
-    if name not in allowed:
+    if name in allowed:
+      continue
+    if name in divergences.names():
       raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with its exact "
-                       f"best fit. Choose among {', '.join(allowed)}.")
+                       f"best fit. Choose among all, {', '.join(allowed)}.")
+    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, allowed)}; this study accepts all, "
+                     f"{', '.join(allowed)} (an f-divergence a plugin registers with --import joins them).")
   return list(requested)
 
 
@@ -347,7 +351,8 @@ SMOKE_FLAGS = ("--divergences=kl", "--steps=20", "--log_every=10", "--batch_size
                "--workdir={workdir}")
 BAD_FLAGS = (
     ("--steps=10", "past --steps=10: pass --steps=20 or more"),
-    ("--divergences=kl,nope", "Unknown divergence 'nope'; known divergences:"),
+    ("--divergences=kl,nope", "Unknown divergence 'nope'; this study accepts all, alpha, gan"),
+    ("--divergences=klx", "Unknown divergence 'klx' (did you mean 'kl'?); this study accepts all, alpha"),
     ("--divergences=hinge", "'hinge' is not an f-divergence"),
     ("--mixture_weights=0.5,0.6", "weights must be non-negative and sum to 1"),
     ("--mixture_means=0.0,1.0,2.0", "Mixture lists differ in length: 2 weights, 3 means, 2 stds"),

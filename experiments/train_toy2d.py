@@ -57,7 +57,8 @@ BAD_FLAGS = (
     ("--config.steps=10", "past --config.steps=10: pass --config.steps=20 or more"),
     ("--config.learning_rat=0.1", 'Did you mean "learning_rate" instead of "learning_rat"?'),
     ("--config.learning_rate=-1", "config.learning_rate must be > 0"),
-    ("--config.divergence=mle", "needs the model density log q(x), but MLPGenerator is an implicit model"),
+    ("--config.divergence=mle", "this experiment trains an implicit generator (MLPGenerator): choose a critic-based"),
+    ("--config.divergence=jss", "Unknown divergence 'jss' (did you mean 'js'?)"),
     ("--config.dataset=spiral", "config.dataset='spiral' is unknown; choose one of ring, grid"),
     ("--config.checkpoint_every=15", "checkpoint_every (15) must be a multiple of log_every (10)"),
     ("--config.generator_hidden=16,16", "another configuration (generator_hidden"),
@@ -75,7 +76,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field and the fix, before anything is built or compiled."""
   if config.dataset not in DATASETS:
     raise ValueError(f"config.dataset={config.dataset!r} is unknown; choose one of {', '.join(DATASETS)}.")
-  divergences.get(config.divergence)  # unknown names list the known ones
+  if divergences.get(config.divergence).needs_log_prob:  # unknown names list the known ones
+    raise ValueError(f"config.divergence={config.divergence!r} needs the model density log q(x), but this "
+                     "experiment trains an implicit generator (MLPGenerator): choose a critic-based "
+                     "divergence such as js, kl or wasserstein_gp (or the critic-free mmd); likelihoods are trained in "
+                     "experiments.fit_gaussian_mixture and the quality_matrix study.")
   for field in ("learning_rate", "critic_learning_rate", "ring_radius", "ring_std", "grid_std"):
     if not config[field] > 0:
       raise ValueError(f"config.{field} must be > 0; got {config[field]}.")

@@ -85,7 +85,11 @@ def run_training(trainer: training.Trainer, sample_batch: Callable[[jax.Array], 
     restored = checkpointer.restore_latest(state)
     if restored is not None:
       state = restored
-      logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
+      if int(state.step) == steps:
+        logging.info("%s: the run in %s is complete (step %d of %d): nothing to train; pass more steps "
+                     "to extend it.", label, workdir.path, steps, steps)
+      else:
+        logging.info("%s: resumed from the checkpoint at step %d", label, int(state.step))
     else:
       checkpointer.save(state)  # the initial state: a run always has a good checkpoint to go back to
   if int(state.step) > steps:

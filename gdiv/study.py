@@ -334,6 +334,9 @@ def run_study(experiment: Experiment, base: ml_collections.ConfigDict, points: S
     logging.info("sweep: %s not finished (left to other processes); run again without "
                  "--groups to write the tables once they are.", ", ".join(missing))
     return None
+  if progress.trained == 0:
+    logging.info("sweep: every group in %s is complete: nothing to train; the tables are written again "
+                 "from their results.", workdir.path)
   rows = aggregate(resolved, all_results, seeds)
   protocol = shared_fields(resolved)
   results = {"title": title, "experiment": base.experiment, "seeds": list(range(seeds)),

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-from absl import flags
+from absl import app, flags
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -22,16 +22,18 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 class Finished(NamedTuple):
   returncode: int
   stderr: str
+  stdout: str
 
 
 def in_process(name: str, argv) -> Finished:
-  """The exit status and standard error of experiments.NAME's main with command line `argv`."""
+  """The exit status, standard error and output of experiments.NAME's main with command line `argv`."""
   from experiments import common
   module = importlib.import_module(f"experiments.{name}")
-  defined, saved_argv, stderr = set(flags.FLAGS), sys.argv, io.StringIO()
+  app.define_help_flags()  # absl's own (--helpfull, ...), defined once per process: they stay
+  defined, saved_argv, stderr, stdout = set(flags.FLAGS), sys.argv, io.StringIO(), io.StringIO()
   sys.argv, code = [f"experiments/{name}.py", *argv], 0
   try:
-    with contextlib.redirect_stderr(stderr):
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
       common.run(module.define_flags, module.main)
   except SystemExit as e:
     code = e.code if isinstance(e.code, int) else int(e.code is not None)
@@ -40,7 +42,7 @@ def in_process(name: str, argv) -> Finished:
     for flag in set(flags.FLAGS) - defined:
       delattr(flags.FLAGS, flag)
     flags.FLAGS.unparse_flags()
-  return Finished(code, stderr.getvalue())
+  return Finished(code, stderr.getvalue(), stdout.getvalue())
 
 
 def subprocess_run(name: str, argv, timeout: int = 300) -> subprocess.CompletedProcess:

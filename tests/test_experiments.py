@@ -44,3 +44,15 @@ def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(na
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr[-3000:]
     assert len(errors) == 1 and message in errors[0] and len(errors[0]) < 400, errors
     assert _hashes(tmp_path) == before, f"{flags} changed the workdir"
+
+
+@pytest.mark.parametrize("name, argv, fields", [
+    ("train_toy2d", ["--helpfull"], ["steps=10000", "divergence='js'", "dragan_penalty=0.0"]),
+    ("sweep", ["--config=experiments/configs/mode_collapse.py:cpu", "--helpfull"], ["steps=20000", "seeds=5"]),
+    ("sweep", ["--helpfull"], ["give --config=FILE with --helpfull to list them"]),
+])
+def test_helpfull_lists_the_configs_fields_and_how_a_protocol_is_chosen(name, argv, fields):
+  shown = in_process(name, argv)
+  text = " ".join((shown.stdout + shown.stderr).split())  # absl wraps the help text
+  assert "FILE.py:NAME picks a protocol" in text  # (absl exits with status 1 after its help)
+  assert all(field in text for field in fields), text[:3000]

@@ -24,7 +24,7 @@ def _init_perturbed(model, scale=0.3, seed=0):
 
 def test_registry_lists_the_families_and_rejects_unknown_names():
   assert {"gaussian", "mixture", "flow", "made", "mlp_generator"} <= set(models.names())
-  with pytest.raises(ValueError, match="Unknown model family 'flw'; known families:"):
+  with pytest.raises(ValueError, match=r"Unknown model family 'flw' \(did you mean 'flow'\?\); known families:"):
     models.get("flw")
 
 

@@ -188,3 +188,27 @@ def test_a_run_saved_before_a_config_field_existed_resumes_while_the_field_is_of
   workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 0.0})
   with pytest.raises(ValueError, match=r"another configuration \(new_penalty: None → 10.0\)"):
     workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 10.0})
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_naming_the_checkpoint_and_the_command_and_the_rerun_resumes_then_says_complete(tmp_path):
+  steps, workdir = 3000, tmp_path / "interrupted"
+  args = TOY + [f"--config.steps={steps}", f"--workdir={workdir}"]
+  process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal's
+  deadline = time.time() + 120
+  while time.time() < deadline and not (workdir / "checkpoints" / "400" / "_CHECKPOINT_METADATA").exists():
+    time.sleep(0.05)
+  process.send_signal(signal.SIGINT)
+  _, stderr = process.communicate(timeout=120)
+  saved = Checkpointer(workdir / "checkpoints").steps()
+  assert process.returncode == 130 and "Traceback" not in stderr, stderr[-2000:]
+  lines = [line for line in stderr.splitlines() if line.startswith("Interrupted")]
+  assert len(lines) == 1 and f"keeps its last checkpoint, at step {saved[-1]}" in lines[0], stderr[-2000:]
+  assert lines[0].endswith(" ".join(["python", "-m", "experiments.train_toy2d", *args[3:]]))
+  assert saved[-1] < steps  # it stopped mid-run
+
+  resumed = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert resumed.returncode == 0 and f"resumed from the checkpoint at step {saved[-1]}" in resumed.stderr
+  again = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert again.returncode == 0 and f"is complete (step {steps} of {steps}): nothing to train" in again.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gdiv.divergences.base import Divergence
+from gdiv.names import did_you_mean
 
 _REGISTRY: dict[str, Divergence] = {}
 
@@ -22,7 +23,7 @@ def get(name: str) -> Divergence:
   try:
     return _REGISTRY[name]
   except KeyError:
-    raise ValueError(f"Unknown divergence {name!r}; known divergences: {', '.join(names())}. "
+    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, names())}; known divergences: {', '.join(names())}. "
                      "Register a new one with gdiv.divergences.register (on the command line: --import=FILE_OR_MODULE "
                      "that registers it).") from None
 

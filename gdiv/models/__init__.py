@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from gdiv.models.base import Model, check_data_shape
+from gdiv.names import did_you_mean
 from gdiv.models.checks import FamilyCheckError, check_family
 from gdiv.models.conv import ConvGenerator
 from gdiv.models.critics import ConvCritic, MLPCritic, StandardCNNCritic
@@ -35,7 +36,8 @@ def get(name: str) -> type[Model]:
   try:
     return _FAMILIES[name]
   except KeyError:
-    raise ValueError(f"Unknown model family {name!r}; known families: {', '.join(names())}. Register a "
+    raise ValueError(f"Unknown model family {name!r}{did_you_mean(name, names())}; known families: "
+                     f"{', '.join(names())}. Register a "
                      "new one with gdiv.models.register (on the command line: --import=FILE_OR_MODULE "
                      "that registers it).") from None
 
