@@ -1,6 +1,7 @@
-"""Every experiment module: its smallest run finishes as a command (a new process), and a rerun with
-a bad flag is one line that changes nothing in the workdir (every file hashed before and after; the
-refusals run in this process, tests/entry_points.py)."""
+"""Every experiment module: it is a command (`python -m experiments.NAME` runs its main through
+common.run), its smallest run finishes, and a rerun with a bad flag is one line that changes nothing
+in the workdir (every file hashed before and after). Runs and refusals go in this process
+(tests/entry_points.py); the commands themselves run as processes in the experiments' own tests."""
 
 import hashlib
 import importlib
@@ -8,7 +9,7 @@ import pathlib
 
 import pytest
 
-from entry_points import REPO, in_process, subprocess_run
+from entry_points import REPO, in_process
 
 EXPERIMENTS = sorted(p.stem for p in (REPO / "experiments").glob("*.py")
                      if "def define_flags" in p.read_text())
@@ -27,6 +28,13 @@ def test_every_experiment_module_is_covered():
   assert {"train_toy2d", "sweep", "likelihood_vs_samples", "plot"} <= set(EXPERIMENTS)
 
 
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_module_runs_its_main_through_common_run_as_a_command(name):
+  """What `python -m` adds to the in-process runs below: the module's __main__ block."""
+  last_lines = (REPO / "experiments" / f"{name}.py").read_text().rstrip().splitlines()[-2:]
+  assert [line.strip() for line in last_lines] == ['if __name__ == "__main__":', "common.run(define_flags, main)"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(name, tmp_path):
@@ -34,7 +42,7 @@ def test_a_rerun_with_a_bad_flag_is_one_line_and_leaves_the_workdir_unchanged(na
   assert module.BAD_FLAGS, f"experiments.{name} must define SMOKE_FLAGS and BAD_FLAGS"
   reads = getattr(module, "SMOKE_READS", None)
   for first in filter(None, (reads, name)):  # e.g. plot draws another experiment's run
-    finished = subprocess_run(first, _argv(importlib.import_module(f"experiments.{first}").SMOKE_FLAGS, tmp_path))
+    finished = in_process(first, _argv(importlib.import_module(f"experiments.{first}").SMOKE_FLAGS, tmp_path))
     assert finished.returncode == 0, finished.stderr[-3000:]
   before = _hashes(tmp_path)
   assert before
