@@ -50,9 +50,8 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common
 from experiments.configs.benchmark import IMAGE_CONFIGS, MLP_SIZES
-from gdiv import sharding, sweeps, training
+from gdiv import cli, sharding, sweeps, training
 from gdiv.data import GaussianMixture, ring
 from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
 from gdiv.workdir import Workdir
@@ -261,4 +260,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -24,8 +24,8 @@ import time
 import numpy as np
 from absl import flags
 
-from experiments import common
 from gdiv.workdir import Workdir
+from gdiv import cli
 
 FLAGS = flags.FLAGS
 SEEDS_CONFIG = "experiments/configs/toy2d_seeds.py"
@@ -92,4 +92,4 @@ def compare(runs: pathlib.Path) -> tuple[dict, str]:
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from absl import flags
 
-from experiments import common
-from gdiv import divergences, models
+from gdiv import cli, divergences, models
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
@@ -70,4 +69,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -18,8 +18,7 @@ import jax
 import jax.numpy as jnp
 from absl import flags
 
-from experiments import common
-from gdiv import divergences
+from gdiv import cli, divergences
 from gdiv.data import GaussianMixture
 from gdiv.divergences.checks import inverse_activation
 from gdiv.workdir import Workdir
@@ -69,4 +68,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

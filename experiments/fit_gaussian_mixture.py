@@ -47,15 +47,13 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import common
-from gdiv import divergences, study, training
+from gdiv import cli, divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
                              variational_divergence)
-from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, options_note, restart_record,
-                          train_fit)
+from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, divergence_names, options_note,
+                          restart_record, train_fit)
 from gdiv.models import MLPCritic
-from gdiv.names import did_you_mean
 from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
 
@@ -79,28 +77,6 @@ def mixture_from_flags(flag_values) -> GaussianMixture:
                                   _floats(flag_values["mixture_stds"], "mixture_stds"))
   except ValueError as e:
     raise flags.ValidationError(str(e)) from None
-
-
-def study_divergences() -> list[str]:
-  """The registered f-divergences, and mle: those with an exact best fit by quadrature."""
-  return [n for n in divergences.names()
-          if n == "mle" or isinstance(divergences.get(n), divergences.FDivergence)]
-
-
-def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = None) -> list[str]:
-  """Expand 'all' and check every name is `allowed` (default: the f-divergences and mle)."""
-  allowed = study_divergences() if allowed is None else list(allowed)
-  if list(requested) == ["all"]:
-    return allowed
-  for name in requested:
-    if name in allowed:
-      continue
-    if name in divergences.names():
-      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with its exact "
-                       f"best fit. Choose among all, {', '.join(allowed)}.")
-    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, allowed)}; this study accepts all, "
-                     f"{', '.join(allowed)} (an f-divergence a plugin registers with --import joins them).")
-  return list(requested)
 
 
 def _validate_divergences(requested) -> bool:
@@ -393,12 +369,12 @@ def define_flags():
   flags.DEFINE_integer("cross_table_critic_steps", 2000, "Critic steps per cross-table cell.",
                        lower_bound=1)
   flags.DEFINE_integer("cross_table_batch_size", 512, "Critic batch per cross-table cell.", lower_bound=1)
-  common.define_fit_flags()
+  cli.define_fit_flags()
   flags.register_validator("divergences", _validate_divergences)
   flags.register_multi_flags_validator(["mixture_weights", "mixture_means", "mixture_stds"],
                                        _validate_mixture)
-  common.require_positive("learning_rate", "critic_learning_rate")
-  common.require_positive_list("critic_hidden", int)
+  cli.require_positive("learning_rate", "critic_learning_rate")
+  cli.require_positive_list("critic_hidden", int)
 
 
 def main(argv):
@@ -413,10 +389,10 @@ def main(argv):
       "learning_rate": FLAGS.learning_rate, "critic_learning_rate": FLAGS.critic_learning_rate,
       "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "n_critic": FLAGS.n_critic,
       "scheme": FLAGS.scheme, "generator_loss": FLAGS.generator_loss, "seed": FLAGS.seed,
-      "log_every": FLAGS.log_every, "backend": jax.default_backend(), **common.fit_options_from_flags(),
+      "log_every": FLAGS.log_every, "backend": jax.default_backend(), **cli.fit_options_from_flags(),
   }
   workdir = Workdir(FLAGS.workdir)
-  common.check_resume(workdir, config, FLAGS.steps, "--steps",
+  cli.check_resume(workdir, config, FLAGS.steps, "--steps",
                       may_differ=("divergences", "steps", "backend"))
   workdir.write_config(config)
   grid = integration_grid(mixture)
@@ -426,7 +402,7 @@ def main(argv):
   rows, samples, fits = {}, [], {}
   for name in names:
     fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs,
-                                 **common.fit_options(config))
+                                 **cli.fit_options(config))
     rows[name] = study_row(name, mixture, fit, grid)
     logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, rows[name]["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
@@ -449,4 +425,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

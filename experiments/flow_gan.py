@@ -41,8 +41,7 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common, plot, sweep
-from gdiv import divergences, study, training
+from gdiv import cli, divergences, figures, image_studies, study, training
 from gdiv.data import dequantise, inverse_logit_transform, logit_transform, nda
 from gdiv.divergences.likelihood import Hybrid
 from gdiv.evaluation import nll
@@ -54,7 +53,7 @@ OBJECTIVES = ("mle", "adv", "hybrid")
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field, before anything is built or compiled."""
-  common.validate_images(config)
+  image_studies.validate_images(config)
   if config.objective not in OBJECTIVES:
     raise ValueError(f"config.objective={config.objective!r}: choose among {', '.join(OBJECTIVES)}.")
   if config.objective != "mle" and not divergences.get(config.adv_divergence).needs_critic:
@@ -73,7 +72,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 
 def flow(config) -> RealNVP:
-  data = common.image_data(config)
+  data = image_studies.image_data(config)
   return RealNVP(dim=int(np.prod(data.shape)), num_layers=config.num_layers,
                  hidden=tuple(config.hidden), image_shape=data.shape)
 
@@ -89,7 +88,7 @@ def objective(config, hybrid_lambda):
 
 def negatives(config) -> training.NegativeData | None:
   """NDA's negatives of a batch of logits: `image_negatives` of the images behind them."""
-  of_images, alpha = common.image_negatives(config), config.logit_alpha
+  of_images, alpha = image_studies.image_negatives(config), config.logit_alpha
   if of_images is None:
     return None
   return training.NegativeData(
@@ -114,7 +113,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
 
 def data(config):
   """(sample_batch(key): training images dequantised and logit-transformed, example batch)."""
-  data_set, alpha = common.image_data(config), config.logit_alpha
+  data_set, alpha = image_studies.image_data(config), config.logit_alpha
   train = jnp.asarray(data_set.train.x)
 
   def sample_batch(key):
@@ -133,7 +132,7 @@ def to_images(z: jax.Array, alpha: float) -> np.ndarray:
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Test (and validation) NLL in data space, sample scores on as many samples as test images,
   and the samples."""
-  data_set = common.image_data(config)
+  data_set = image_studies.image_data(config)
   nll_of = lambda x: nll(flow(config), state.model_params, x, levels=data_set.levels,
                          logit_alpha=config.logit_alpha, key=jax.random.key(config.seed + 2))
   likelihood = nll_of(data_set.test.x)
@@ -141,7 +140,7 @@ def evaluate(config, trainer: training.Trainer, state: training.TrainState):
                       config.logit_alpha)
   return {"test_nll_nats": likelihood["nll"], "test_bits_per_dim": likelihood["bits_per_dim"],
           "validation_nll_nats": nll_of(data_set.validation.x)["nll"],
-          **common.image_sample_scores(samples, config)}, samples
+          **image_studies.image_sample_scores(samples, config)}, samples
 
 
 def row_label(config) -> str:
@@ -155,8 +154,8 @@ def row_label(config) -> str:
 
 EXPERIMENT = study.Experiment(sweepable=("learning_rate", "hybrid_lambda"), validate=validate,
                               make_trainer=make_trainer, data=data, evaluate=evaluate,
-                              figure=plot.sample_grid(row_label, lambda config: common.image_data(config).shape),
-                              report=common.memoriser_report)
+                              figure=figures.sample_grid(row_label, lambda config: image_studies.image_data(config).shape),
+                              report=image_studies.memoriser_report)
 
 
 ROW_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "flow_gan_row.py")
@@ -174,8 +173,8 @@ BAD_FLAGS = (("--nda=jigsaw", "config.nda='jigsaw' feeds the critic, and objecti
 
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
-  sweep.define_study_flags(ROW_CONFIG)
-  common.define_image_flags()
+  cli.define_study_flags(ROW_CONFIG)
+  image_studies.define_image_flags()
   flags.DEFINE_enum("objective", None, OBJECTIVES, "mle, adv (the critic's divergence) or hybrid.")
   flags.DEFINE_float("hybrid_lambda", None, "λ of hybrid: adversarial loss + λ·NLL.")
   flags.DEFINE_enum("nda", None, ("none", *nda.TRANSFORMS), "Negative data augmentation on the critic's fakes.")
@@ -183,8 +182,8 @@ def define_flags():
 
 def main(argv):
   del argv
-  sweep.run_from_flags(**common.image_flag_values("objective", "hybrid_lambda", "nda"))
+  cli.run_study_from_flags(**image_studies.image_flag_values("objective", "hybrid_lambda", "nda"))
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -31,8 +31,7 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common
-from gdiv import training
+from gdiv import cli, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import mmd2, precision_recall
 from gdiv.models import Gaussian
@@ -189,9 +188,9 @@ def define_flags():
   flags.DEFINE_list("bandwidths", ["0.3", "0.1", "0.03", "0.01", "0.003"], "Memoriser bandwidths σ.")
   flags.DEFINE_integer("seed", 0, "PRNG seed.")
   flags.DEFINE_string("workdir", "runs/likelihood_vs_samples", "Output directory.")
-  common.require_positive_list("dims", int)
-  common.require_positive_list("bandwidths")
-  common.require_positive("noise_std")
+  cli.require_positive_list("dims", int)
+  cli.require_positive_list("bandwidths")
+  cli.require_positive("noise_std")
 
 
 def main(argv):
@@ -220,4 +219,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

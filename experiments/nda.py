@@ -26,15 +26,14 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common, plot, sweep
-from gdiv import divergences, study, training
+from gdiv import cli, divergences, figures, image_studies, study, training
 from gdiv.models import ConvCritic, ConvGenerator
 from gdiv.runner import check_schedule
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raise ValueError naming the field, before anything is built or compiled."""
-  common.validate_images(config)
+  image_studies.validate_images(config)
   if not divergences.get(config.adv_divergence).needs_critic:
     raise ValueError(f"config.adv_divergence={config.adv_divergence!r} has no critic; a GAN needs one "
                      "(hinge, js, wasserstein_gp, ...).")
@@ -49,25 +48,25 @@ def make_trainer(config, **hparams) -> training.Trainer:
   config.adv_divergence, with NDA's negatives; Adam for both."""
   learning_rate = hparams.get("learning_rate", config.learning_rate)
   adam = lambda: optax.adam(learning_rate, b1=config.beta1, b2=config.beta2)
-  shape = common.image_data(config).shape
+  shape = image_studies.image_data(config).shape
   return training.make_trainer(
       ConvGenerator(dim=int(np.prod(shape)), image_shape=shape), config.adv_divergence,
       model_optimizer=adam(), critic=ConvCritic(shape, spectral_norm=config.spectral_norm),
       critic_optimizer=adam(), scheme=training.alternating(config.n_critic),
-      negatives=common.image_negative_data(config))
+      negatives=image_studies.image_negative_data(config))
 
 
 def data(config):
   """(sample_batch(key): training images, example batch)."""
-  train = jnp.asarray(common.image_data(config).train.x)
+  train = jnp.asarray(image_studies.image_data(config).train.x)
   sample_batch = lambda key: train[jax.random.randint(key, (config.batch_size,), 0, train.shape[0])]
   return sample_batch, jnp.zeros((config.batch_size, train.shape[1]), jnp.float32)
 
 
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Sample scores on as many samples as test images, and the samples."""
-  samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), len(common.image_data(config).test.x)))
-  return common.image_sample_scores(samples, config), samples
+  samples = np.asarray(trainer.sample(state, jax.random.key(config.seed + 1), len(image_studies.image_data(config).test.x)))
+  return image_studies.image_sample_scores(samples, config), samples
 
 
 def row_label(config) -> str:
@@ -77,8 +76,8 @@ def row_label(config) -> str:
 
 EXPERIMENT = study.Experiment(sweepable=("learning_rate",), validate=validate, make_trainer=make_trainer,
                               data=data, evaluate=evaluate,
-                              figure=plot.sample_grid(row_label, lambda config: common.image_data(config).shape),
-                              report=common.memoriser_report)
+                              figure=figures.sample_grid(row_label, lambda config: image_studies.image_data(config).shape),
+                              report=image_studies.memoriser_report)
 
 NDA_CONFIG = str(pathlib.Path(__file__).parent / "configs" / "nda.py")
 FLAGS = flags.FLAGS
@@ -91,15 +90,15 @@ BAD_FLAGS = (("--adv_divergence=relativistic", "the critic loss of 'relativistic
 
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
-  sweep.define_study_flags(NDA_CONFIG)
-  common.define_image_flags()
+  cli.define_study_flags(NDA_CONFIG)
+  image_studies.define_image_flags()
   flags.DEFINE_float("model_share", None, "λ, the model's share of the critic's fakes (0.25 as Sinha et al.).")
 
 
 def main(argv):
   del argv
-  sweep.run_from_flags(nda_model_share=FLAGS.model_share, **common.image_flag_values())
+  cli.run_study_from_flags(nda_model_share=FLAGS.model_share, **image_studies.image_flag_values())
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

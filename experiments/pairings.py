@@ -21,7 +21,6 @@ in results.md marks cells whose trained MMD² is not below the untrained one.
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
@@ -29,46 +28,14 @@ import ml_collections
 import numpy as np
 import optax
 
-from experiments import common
 from gdiv import divergences, models, study, training
-from gdiv.data import DIGITS_SHAPE, load_digits, ring
+from gdiv.data import load_digits, ring
 from gdiv.evaluation import median_bandwidths, mmd2, mode_metrics, nll
-from gdiv.models import ConvCritic, MLPCritic
+from gdiv.pairings import is_image_family, make_critic, make_model, unsupported_reason
 from gdiv.runner import check_schedule
 
-IMAGE_FAMILIES = ("conv_generator",)  # trained on 8×8 digits, flattened to 64 pixels
 HELD_OUT_KEY = 2**20  # the ring's held-out draw: a key no training seed uses
 RING = dict(radius=1.0, std=0.05)
-
-
-def is_image_family(model_name: str) -> bool:
-  return model_name in IMAGE_FAMILIES
-
-
-def make_model(config) -> models.Model:
-  if is_image_family(config.model):
-    return models.get(config.model)(dim=math.prod(DIGITS_SHAPE), image_shape=DIGITS_SHAPE)
-  return models.get(config.model)(dim=2)
-
-
-def make_critic(config):
-  return ConvCritic(DIGITS_SHAPE) if is_image_family(config.model) else MLPCritic((64, 64))
-
-
-def unsupported_reason(model_name: str, divergence_name: str) -> str | None:
-  """Why the pair is impossible in principle (the trainer's own error), or None."""
-  config = ml_collections.ConfigDict({"model": model_name})
-  divergence = divergences.get(divergence_name)
-  try:
-    training.check_pairing(make_model(config), divergence,
-                           make_critic(config) if divergence.needs_critic else None)
-  except ValueError as e:
-    return str(e)
-  return None
-
-
-def possible_pairs(model_names, divergence_names) -> list[tuple[str, str]]:
-  return [(m, d) for m in model_names for d in divergence_names if unsupported_reason(m, d) is None]
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -94,7 +61,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
 def recipe_values(config) -> dict:
   """The divergence's recipe (config.use_recipe); an image family's Adam β1 is `image_beta1`."""
   image = is_image_family(config.model)
-  return {("image_beta1" if image and k == "beta1" else k): v for k, v in common.recipe_values(config).items()}
+  return {("image_beta1" if image and k == "beta1" else k): v for k, v in training.recipe_fields(config).items()}
 
 
 def make_trainer(config) -> training.Trainer:
@@ -105,7 +72,7 @@ def make_trainer(config) -> training.Trainer:
   critic = make_critic(config) if divergence.needs_critic else None
   return training.make_trainer(make_model(config), divergence, model_optimizer=optimizer(),
                                critic=critic, critic_optimizer=optimizer() if critic is not None else None,
-                               **common.critic_options(config))
+                               **training.config_options(config))
 
 
 @functools.cache

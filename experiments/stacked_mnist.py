@@ -31,8 +31,7 @@ import numpy as np
 import optax
 from absl import flags, logging
 
-from experiments import common, plot, sweep
-from gdiv import divergences, study, training
+from gdiv import cli, divergences, figures, image_studies, study, training
 from gdiv.data import MNIST_SHAPE, stack_channels
 from gdiv.evaluation import features
 from gdiv.models import ConvCritic, ConvGenerator, StandardCNNCritic
@@ -46,8 +45,8 @@ CRITICS = ("dcgan", "sngan")  # config.critic: ConvCritic or SNGAN's standard CN
 
 
 def digits(config):
-  """config.dataset's digits (common.image_data), which must be single-channel 28×28."""
-  data = common.image_data(config)
+  """config.dataset's digits (image_studies.image_data), which must be single-channel 28×28."""
+  data = image_studies.image_data(config)
   if tuple(data.shape) != MNIST_SHAPE:
     raise ValueError(f"Stacked MNIST stacks single-channel 28×28 digits; config.dataset={config.dataset!r} has "
                      f"{'×'.join(map(str, data.shape))} images: use mnist_sample or mnist.")
@@ -99,7 +98,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
       ConvGenerator(dim=math.prod(shape), image_shape=shape, latent_dim=config.latent_dim,
                     channels=tuple(config.generator_channels)), config.divergence,
       model_optimizer=adam(), critic=critic(config), critic_optimizer=adam(),
-      **common.critic_options(config, lambda field: hparams.get(field, config[field])))
+      **training.config_options(config, lambda field: hparams.get(field, config[field])))
 
 
 def data(config):
@@ -118,7 +117,7 @@ def data(config):
 def modes_of(images: np.ndarray, config) -> np.ndarray:
   """Each image's mode: Σ_c 10^c · (the feature network's label of channel c)."""
   channels = np.asarray(images).reshape(len(images), -1, config.channels)
-  network = common.feature_network(config)
+  network = image_studies.feature_network(config)
   labels = [network.labels(channels[:, :, c]) for c in range(config.channels)]
   return sum(label * NUM_CLASSES**c for c, label in enumerate(labels))
 
@@ -141,7 +140,7 @@ def data_row(config) -> dict:
   test = digits(config).test
   images, _ = stack_channels(jax.random.key(REFERENCE_KEY), jnp.asarray(test.x), jnp.asarray(test.y),
                              config.eval_samples, config.channels)
-  return {**mode_scores(np.asarray(images), config), "accuracy": common.feature_network(config).test_accuracy}
+  return {**mode_scores(np.asarray(images), config), "accuracy": image_studies.feature_network(config).test_accuracy}
 
 
 def report(points, rows) -> str:
@@ -162,8 +161,8 @@ def row_label(config) -> str:
 
 
 EXPERIMENT = study.Experiment(sweepable=("learning_rate",), validate=validate, make_trainer=make_trainer,
-                              data=data, evaluate=evaluate, figure=plot.sample_grid(row_label, image_shape), report=report,
-                              runs_in_turn=lambda config: True, recipe=common.recipe_values)
+                              data=data, evaluate=evaluate, figure=figures.sample_grid(row_label, image_shape), report=report,
+                              runs_in_turn=lambda config: True, recipe=training.recipe_fields)
 
 CONFIG = str(pathlib.Path(__file__).parent / "configs" / "stacked_mnist.py")
 FLAGS = flags.FLAGS
@@ -177,14 +176,14 @@ BAD_FLAGS = (("--dataset=digits", "Stacked MNIST stacks single-channel 28×28 di
 
 def define_flags():
   """Define the command-line flags (only when run as a program, so tests can import this module)."""
-  sweep.define_study_flags(CONFIG)
-  common.define_image_flags()
+  cli.define_study_flags(CONFIG)
+  image_studies.define_image_flags()
 
 
 def main(argv):
   del argv
-  sweep.run_from_flags(**common.image_flag_values())
+  cli.run_study_from_flags(**image_studies.image_flag_values())
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

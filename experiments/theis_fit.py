@@ -44,11 +44,9 @@ from typing import Callable
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import common
-from experiments.fit_gaussian_mixture import divergence_names
-from gdiv.fitting import options_note, restart_record, train_fit
-from experiments.fit_gaussian_mixture import study_divergences as f_study_divergences
-from gdiv import divergences
+from gdiv.fitting import divergence_names, options_note, restart_record, train_fit
+from gdiv.fitting import study_divergences as f_study_divergences
+from gdiv import cli, divergences
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_isotropic_fit, best_mmd_fit, exact_f_divergence, gaussian_log_density,
                              integration_grid, mmd2_gaussian_mixtures, moment_fit)
@@ -246,10 +244,10 @@ def define_flags():
   flags.DEFINE_integer("log_every", 500, "Steps per host call (lax.scan) and per metrics line.",
                        lower_bound=1)
   flags.DEFINE_string("workdir", "runs/theis_fit", "Output directory.")
-  common.define_fit_flags(default_restarts=DEFAULT_RESTARTS, default_use_recipe=True)
+  cli.define_fit_flags(default_restarts=DEFAULT_RESTARTS, default_use_recipe=True)
   flags.register_validator("divergences", _validate_divergences)
-  common.require_positive("learning_rate", "critic_learning_rate")
-  common.require_positive_list("critic_hidden", int)
+  cli.require_positive("learning_rate", "critic_learning_rate")
+  cli.require_positive_list("critic_hidden", int)
 
 
 def main(argv):
@@ -263,10 +261,10 @@ def main(argv):
       "batch_size": FLAGS.batch_size, "mmd_batch_size": FLAGS.mmd_batch_size,
       "learning_rate": FLAGS.learning_rate, "critic_learning_rate": FLAGS.critic_learning_rate,
       "critic_hidden": [int(h) for h in FLAGS.critic_hidden], "seed": FLAGS.seed,
-      "log_every": FLAGS.log_every, **common.fit_options_from_flags(),
+      "log_every": FLAGS.log_every, **cli.fit_options_from_flags(),
   }
   workdir = Workdir(FLAGS.workdir)
-  common.check_resume(workdir, config, FLAGS.steps, "--steps", may_differ=("divergences",))
+  cli.check_resume(workdir, config, FLAGS.steps, "--steps", may_differ=("divergences",))
   workdir.write_config(config)
   logging.info("Mixture (default_rng(%d)): weights %s, means %s, stds %s", FLAGS.mixture_seed,
                np.round(mixture.weights, 4).tolist(), np.round(mixture.means, 3).tolist(),
@@ -280,7 +278,7 @@ def main(argv):
     error = None
     try:  # one divergence failing does not stop the study
       fit = train_fit(name, mixture, batch_size=batch_size, workdir=workdir, **train_kwargs,
-                      **common.fit_options(config))
+                      **cli.fit_options(config))
       if not fit["sigma"] > 0:
         raise FloatingPointError(f"Training with divergence {name!r} degenerated: σ̂ = {fit['sigma']}, "
                                  f"μ̂ = {_vector(fit['mu'])}.")
@@ -301,4 +299,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

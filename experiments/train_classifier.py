@@ -25,10 +25,10 @@ import numpy as np
 import optax
 from absl import flags
 
-from experiments import common
 from gdiv.data import IMAGE_DATASETS, load_digits, load_images
 from gdiv.evaluation import digits, features
 from gdiv.workdir import Workdir
+from gdiv import cli
 
 FLAGS = flags.FLAGS
 
@@ -109,4 +109,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -31,8 +31,7 @@ import optax
 from absl import flags
 from ml_collections import config_flags
 
-from experiments import common
-from gdiv import divergences, sharding, study, training
+from gdiv import cli, divergences, sharding, study, training
 from gdiv.data import GaussianMixture, grid, ring
 from gdiv.evaluation import mode_metrics
 from gdiv.models import MLPCritic, MLPGenerator
@@ -140,7 +139,7 @@ def make_trainer(config, **hparams) -> training.Trainer:
       generator(config), divergence, model_optimizer=optimizer(value("learning_rate")),
       critic=critic if uses_critic else None,
       critic_optimizer=optimizer(value("critic_learning_rate")) if uses_critic else None,
-      **common.critic_options(config, value))
+      **training.config_options(config, value))
 
 
 def generator(config) -> MLPGenerator:
@@ -200,7 +199,7 @@ def study_figure(path, points, rows) -> None:
 
 EXPERIMENT = study.Experiment(sweepable=SWEEPABLE, validate=validate, make_trainer=make_trainer,
                               data=data, evaluate=evaluate, figure=study_figure,
-                              recipe=common.recipe_values)
+                              recipe=training.recipe_fields)
 
 
 def train(config, workdir: Workdir | None, on_state=None):
@@ -250,12 +249,12 @@ def plot_samples(path, mixture: GaussianMixture, samples: np.ndarray, title: str
 def main(argv):
   del argv
   config = FLAGS.config
-  config.update(common.recipe_values(config))  # --config.use_recipe: the divergence's recipe
+  config.update(training.recipe_fields(config))  # --config.use_recipe: the divergence's recipe
   validate(config)
   workdir = Workdir(FLAGS.workdir)
   # a decaying step size is a function of config.steps: such a run cannot be extended
   resumable = tuple(f for f in RESUMABLE_CHANGES if f != "steps" or not config.learning_rate_decay)
-  common.check_resume(workdir, config.to_dict(), config.steps, "--config.steps", may_differ=resumable)
+  cli.check_resume(workdir, config.to_dict(), config.steps, "--config.steps", may_differ=resumable)
   workdir.write_config(config.to_dict())
   mixture = dataset(config)
   _, metrics, samples = train(config, workdir, on_state=sample_figures(config, workdir, mixture))
@@ -287,4 +286,4 @@ def sample_figures(config, workdir: Workdir, mixture: GaussianMixture):
 
 
 if __name__ == "__main__":
-  common.run(define_flags, main)
+  cli.run(define_flags, main)

@@ -36,6 +36,7 @@ from gdiv.checkpoints import Checkpointer
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import fresh_critic_bound
 from gdiv.models import Gaussian, MLPCritic
+from gdiv.names import did_you_mean
 from gdiv.runner import run_sweep, run_training
 from gdiv.workdir import Workdir
 
@@ -185,7 +186,7 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
 
 def options_note(config: dict, names: Sequence[str]) -> str:
   """The protocol sentence on a fit study's restarts, stabilisers and recipes ("" for a plain run):
-  what its config recorded (experiments.common.fit_options_from_flags)."""
+  what its config recorded (gdiv.cli.fit_options_from_flags)."""
   parts = []
   if config.get("restarts", 1) > 1:
     parts.append(f"{config['restarts']} restarts per divergence as one program (restart 0 from N(0, I), the "
@@ -248,3 +249,25 @@ def _selection_estimates(trainer: training.Trainer, runs: training.TrainState, m
         key, steps=SELECTION_CRITIC_STEPS, batch_size=512, critic=MLPCritic(hidden=(64, 64)),
         eval_samples=100_000)
   return np.asarray(jax.jit(jax.vmap(per_run))(runs), np.float64)
+
+
+def study_divergences() -> list[str]:
+  """The registered f-divergences, and mle: those with an exact best fit by quadrature."""
+  return [n for n in divergences.names()
+          if n == "mle" or isinstance(divergences.get(n), divergences.FDivergence)]
+
+
+def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = None) -> list[str]:
+  """Expand 'all' and check every name is `allowed` (default: the f-divergences and mle)."""
+  allowed = study_divergences() if allowed is None else list(allowed)
+  if list(requested) == ["all"]:
+    return allowed
+  for name in requested:
+    if name in allowed:
+      continue
+    if name in divergences.names():
+      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with its exact "
+                       f"best fit. Choose among all, {', '.join(allowed)}.")
+    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, allowed)}; this study accepts all, "
+                     f"{', '.join(allowed)} (an f-divergence a plugin registers with --import joins them).")
+  return list(requested)

@@ -13,9 +13,12 @@ This module knows nothing of science; experiments.sweep is its command line.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import pathlib
 import re
+import runpy
 import time
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -25,7 +28,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from gdiv import sharding, sweeps
+from gdiv import hyper, sharding, sweeps
 from gdiv.checkpoints import Checkpointer
 from gdiv.runner import PROGRESS_EVERY_S, run_sweep
 from gdiv.training import Trainer, TrainState
@@ -54,7 +57,7 @@ class Experiment(NamedTuple):
     another on each device instead of vectorised (convolutional models on CPU;
     gdiv.sweeps.make_sweep says why).
   recipe(config) -> {field: value}: optional; the fields a point's training recipe sets
-    (experiments.common.recipe_values). A field the sweep sets for the point keeps the
+    (gdiv.training.recipe_fields). A field the sweep sets for the point keeps the
     sweep's value; the others join the point's values, so its table row shows them.
   """
 
@@ -348,6 +351,49 @@ def run_study(experiment: Experiment, base: ml_collections.ConfigDict, points: S
   if experiment.figure is not None and sharding.is_writer():
     experiment.figure(workdir.path / "samples.png", resolved, rows)
   return results
+
+
+_EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register_experiment(name: str, experiment: Experiment) -> Experiment:
+  """Make `experiment` the one a study config's `config.experiment = name` trains (a user's file, with
+  --import, registers its own this way: a new ablation needs no fork); returns it."""
+  if name in _EXPERIMENTS and _EXPERIMENTS[name] is not experiment:
+    raise ValueError(f"An experiment named {name!r} is already registered; pick another name.")
+  _EXPERIMENTS[name] = experiment
+  return experiment
+
+
+def experiment_named(name: str) -> Experiment:
+  """The registered experiment `name`, else experiments/NAME.py's EXPERIMENT."""
+  if name not in _EXPERIMENTS:
+    try:
+      module = importlib.import_module(f"experiments.{name}")
+    except ModuleNotFoundError:
+      raise ValueError(f"config.experiment={name!r}: no registered experiment and no module "
+                       f"experiments/{name}.py (registered: {', '.join(sorted(_EXPERIMENTS)) or 'none'}; a "
+                       "user's file registers one with gdiv.study.register_experiment, on the command "
+                       "line --import=FILE).") from None
+    if not hasattr(module, "EXPERIMENT"):
+      raise ValueError(f"experiments.{name} does not expose EXPERIMENT (gdiv.study.Experiment): it cannot "
+                       "run in a sweep yet.")
+    _EXPERIMENTS[name] = module.EXPERIMENT
+  return _EXPERIMENTS[name]
+
+
+def load_study(config, filename: str) -> tuple[Experiment, list[dict], dict | None, str]:
+  """(experiment, points, published rows or None, title) of a study config file."""
+  if "experiment" not in config or "seeds" not in config:
+    raise ValueError(f"{filename} must set config.experiment (the experiment that trains it) and "
+                     "config.seeds (the number of seeds, 0..N-1).")
+  experiment = experiment_named(config.experiment)
+  namespace = runpy.run_path(filename.split(":")[0])
+  points = hyper.expand(namespace.get("get_hyper"))
+  published = namespace["get_published"](config) if "get_published" in namespace else None
+  doc = (namespace.get("__doc__") or "").strip()
+  title = doc.splitlines()[0].rstrip(".") if doc else pathlib.Path(filename).stem
+  return experiment, points, published, title
 
 
 def sweep_mesh() -> jax.sharding.Mesh | None:

@@ -15,6 +15,7 @@ import sys
 from typing import NamedTuple
 
 from absl import app, flags
+from gdiv import cli
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -27,14 +28,13 @@ class Finished(NamedTuple):
 
 def in_process(name: str, argv) -> Finished:
   """The exit status, standard error and output of experiments.NAME's main with command line `argv`."""
-  from experiments import common
   module = importlib.import_module(f"experiments.{name}")
   app.define_help_flags()  # absl's own (--helpfull, ...), defined once per process: they stay
   defined, saved_argv, stderr, stdout = set(flags.FLAGS), sys.argv, io.StringIO(), io.StringIO()
   sys.argv, code = [f"experiments/{name}.py", *argv], 0
   try:
     with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-      common.run(module.define_flags, module.main)
+      cli.run(module.define_flags, module.main)
   except SystemExit as e:
     code = e.code if isinstance(e.code, int) else int(e.code is not None)
   finally:

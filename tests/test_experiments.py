@@ -1,5 +1,5 @@
 """Every experiment module: it is a command (`python -m experiments.NAME` runs its main through
-common.run), its smallest run finishes, and a rerun with a bad flag is one line that changes nothing
+cli.run), its smallest run finishes, and a rerun with a bad flag is one line that changes nothing
 in the workdir (every file hashed before and after). Runs and refusals go in this process
 (tests/entry_points.py); the commands themselves run as processes in the experiments' own tests."""
 
@@ -29,10 +29,10 @@ def test_every_experiment_module_is_covered():
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
-def test_every_experiment_module_runs_its_main_through_common_run_as_a_command(name):
+def test_every_experiment_module_runs_its_main_through_cli_run_as_a_command(name):
   """What `python -m` adds to the in-process runs below: the module's __main__ block."""
   last_lines = (REPO / "experiments" / f"{name}.py").read_text().rstrip().splitlines()[-2:]
-  assert [line.strip() for line in last_lines] == ['if __name__ == "__main__":', "common.run(define_flags, main)"]
+  assert [line.strip() for line in last_lines] == ['if __name__ == "__main__":', "cli.run(define_flags, main)"]
 
 
 @pytest.mark.slow

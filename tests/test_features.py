@@ -68,13 +68,14 @@ def test_stacked_channels_are_independent_digits_and_their_mode_is_the_label_tri
 
 
 def test_stacked_mnist_modes_unstack_the_channels_as_they_were_stacked(monkeypatch):
-  from experiments import common, stacked_mnist
+  from experiments import stacked_mnist
+  from gdiv import image_studies
 
   class ReadsIntensity:  # labels a digit by its brightness, so the true mode is known
     def labels(self, images):
       return np.rint(np.asarray(images).mean(axis=1) * 10).astype(int) % 10
 
-  monkeypatch.setattr(common, "feature_network", lambda config: ReadsIntensity())
+  monkeypatch.setattr(image_studies, "feature_network", lambda config: ReadsIntensity())
   x = jnp.asarray(np.repeat(np.arange(10, dtype=np.float32)[:, None] / 10, 784, axis=1))
   images, modes = stack_channels(jax.random.key(1), x, jnp.arange(10), 3000, 3)
   config = ml_collections.ConfigDict({"channels": 3})

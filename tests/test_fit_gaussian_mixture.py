@@ -1,4 +1,5 @@
-"""The main job, run as a user runs it: python -m experiments.fit_gaussian_mixture."""
+"""The main job, run as a user runs it (python -m experiments.fit_gaussian_mixture), and its cross
+table (in this process, tests/entry_points.py)."""
 
 import json
 import os
@@ -7,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from entry_points import in_process
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,8 +48,8 @@ def test_fits_on_a_mixture_passed_by_flags_agree_with_exact_best_fits(tmp_path):
 
 @pytest.mark.slow
 def test_cross_table_puts_fresh_critic_bounds_beside_exact_divergences(tmp_path):
-  result = _run(f"--workdir={tmp_path}", "--divergences=kl,reverse_kl", "--steps=100",
-                "--log_every=50", "--cross_table", "--cross_table_critic_steps=100")
+  result = in_process("fit_gaussian_mixture", [f"--workdir={tmp_path}", "--divergences=kl,reverse_kl", "--steps=100",
+                                               "--log_every=50", "--cross_table", "--cross_table_critic_steps=100"])
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.loads((tmp_path / "results.json").read_text())
   table = results.pop("cross_table")

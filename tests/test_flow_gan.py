@@ -6,10 +6,10 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import common, flow_gan
+from experiments import flow_gan
 from experiments.configs.flow_gan import get_config
 from experiments.configs.nda import get_config as nda_config
-from gdiv import study
+from gdiv import image_studies, study
 from gdiv.data import GaussianMixture, dequantise
 from gdiv.workdir import Workdir
 from image_files import write_cifar10, write_mnist_npz
@@ -37,8 +37,8 @@ def test_a_tiny_study_scores_every_row_and_the_memoriser(tmp_path):
 
 def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   config = tiny_config()
-  baseline = common.memoriser(config)
-  data = common.image_data(config)
+  baseline = image_studies.memoriser(config)
+  data = image_studies.image_data(config)
   centres = (np.round(data.train.x * 16) + 0.5) / 17
   mixture = GaussianMixture.create(np.full(len(centres), 1 / len(centres)), centres,
                                    np.full_like(centres, baseline["sigma"]))
@@ -47,7 +47,7 @@ def test_memoriser_nll_is_the_mixture_density_of_the_dequantised_test_images():
   with jax.enable_x64(True):
     direct = -float(np.mean(mixture.log_prob(y_test))) + 64 * math.log(17)
   assert abs(baseline["test_nll_nats"] - direct) < 1e-3 * abs(direct)
-  assert baseline["sigma"] in common.MEMORISER_SIGMAS.astype(np.float32)
+  assert baseline["sigma"] in image_studies.MEMORISER_SIGMAS.astype(np.float32)
 
 
 def test_the_mnist_validation_split_is_a_config_field(tmp_path):
@@ -58,7 +58,7 @@ def test_the_mnist_validation_split_is_a_config_field(tmp_path):
     flow_gan.validate(config)
   config.validation = 3
   flow_gan.validate(config)
-  data = common.image_data(config)
+  data = image_studies.image_data(config)
   assert (len(data.train.x), len(data.validation.x), len(data.test.x)) == (9, 3, 4)
 
 
@@ -76,11 +76,11 @@ def test_image_samples_are_scored_on_a_classifier_trained_on_them_and_nda_takes_
   config = get_config()
   config.update({**files, "classifier_steps": 5})
   flow_gan.validate(config)  # builds the trainer: a Real NVP on these images and its critic
-  data = common.image_data(config)
-  scores = common.image_sample_scores(data.test.x, config)
+  data = image_studies.image_data(config)
+  scores = image_studies.image_sample_scores(data.test.x, config)
   assert set(scores) == {"frechet_distance", "precision", "recall", "class_kl", "parzen_log_likelihood"}
   assert scores["frechet_distance"] < 1e-6 and scores["class_kl"] == pytest.approx(0.0, abs=1e-12)
-  assert common.feature_network(config).image_shape == shape
+  assert image_studies.feature_network(config).image_shape == shape
   config = nda_config()
   config.update({**files, "nda": "jigsaw"})
   nda.validate(config)  # builds the trainer: a conv GAN for these images with NDA's negatives

@@ -88,3 +88,18 @@ def test_the_circle_finder_sees_function_level_and_package_circles(tmp_path):
   graph = import_graph()
   assert "gdiv.evaluation" in graph["gdiv.fitting"]  # `from gdiv.evaluation import ...` runs its __init__
   assert "gdiv.training" not in graph["gdiv.training.trainer"]  # its own package: already importing
+
+
+# experiments.benchmark times the same steps in PyTorch through its companion module (torch is an
+# optional extra, so those steps cannot live in gdiv).
+COMPANIONS = {("experiments.benchmark", "experiments.benchmark_torch")}
+
+
+def test_experiments_import_only_gdiv_and_configs_only_configs_and_gdiv():
+  """Logic two studies share lives in gdiv; an entry point keeps its flags, configs and tables."""
+  graph = import_graph()
+  wrong = sorted((module, target) for module, targets in graph.items() if module.startswith("experiments.")
+                 for target in targets if target.startswith("experiments")
+                 and not target.startswith("experiments.configs") and (module, target) not in COMPANIONS)
+  assert not wrong
+  assert not [module for module in graph if module.startswith("gdiv") and any(t.startswith("experiments") for t in graph[module])]

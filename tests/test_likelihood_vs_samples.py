@@ -2,17 +2,14 @@
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import jax
 import numpy as np
 import pytest
 
-from experiments.likelihood_vs_samples import memorisation_rows, noise_mixture_row
+from entry_points import in_process
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from experiments.likelihood_vs_samples import memorisation_rows, noise_mixture_row
 
 
 def test_noise_mixture_nll_within_log_100_while_precision_collapses():
@@ -44,10 +41,8 @@ def test_memoriser_has_good_samples_and_a_diverging_test_nll():
 
 @pytest.mark.slow
 def test_study_writes_its_table_and_figure(tmp_path):
-  result = subprocess.run([sys.executable, "-m", "experiments.likelihood_vs_samples",
-                           f"--workdir={tmp_path}", "--dims=2,16", "--num_test=300",
-                           "--num_train=200", "--bandwidths=0.1,0.01"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+  result = in_process("likelihood_vs_samples", [f"--workdir={tmp_path}", "--dims=2,16", "--num_test=300",
+                                                "--num_train=200", "--bandwidths=0.1,0.01"])
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.loads((tmp_path / "results.json").read_text())
   assert [r["dim"] for r in results["noise_mixture"]] == [2, 16]

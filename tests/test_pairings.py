@@ -10,7 +10,7 @@ import pytest
 
 from experiments import pairings
 from experiments.configs import quality_matrix
-from gdiv import study, sweeps
+from gdiv import divergences, models, pairings as pairing_rules, study, sweeps
 from gdiv.workdir import Workdir
 
 RING_SECOND_MOMENT = 1.0 + 2 * pairings.RING["std"] ** 2  # E|x|² of the ring, radius 1
@@ -43,7 +43,7 @@ def test_a_gaussian_fit_by_mle_reaches_the_moment_fit_and_its_init_is_scored_as_
 
 
 def test_impossible_pairs_are_left_out_and_the_matrix_gives_the_reason():
-  pairs = pairings.possible_pairs(["gaussian", "mlp_generator"], ["mle", "js"])
+  pairs = pairing_rules.possible_pairs(["gaussian", "mlp_generator"], ["mle", "js"])
   assert pairs == [("gaussian", "mle"), ("gaussian", "js"), ("mlp_generator", "js")]
   with pytest.raises(ValueError, match="config.model='mlp_generator'.*no log_prob"):
     pairings.validate(config(model="mlp_generator", divergence="mle"))
@@ -61,9 +61,9 @@ def test_impossible_pairs_are_left_out_and_the_matrix_gives_the_reason():
 
 def test_the_study_config_lists_every_possible_pair_with_its_data_sets_budget():
   points = runpy.run_path("experiments/configs/quality_matrix.py")["get_hyper"](__import__("gdiv.hyper").hyper)
-  assert len(points) == len(pairings.possible_pairs(pairings.models.names(), pairings.divergences.names()))
+  assert len(points) == len(pairing_rules.possible_pairs(models.names(), divergences.names()))
   for point in points:
-    budget = quality_matrix.IMAGE_BUDGET if pairings.is_image_family(point["model"]) else {
+    budget = quality_matrix.IMAGE_BUDGET if pairing_rules.is_image_family(point["model"]) else {
         "steps": config().steps, "batch_size": config().batch_size}
     assert {k: point[k] for k in budget} == budget
 

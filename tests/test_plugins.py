@@ -101,3 +101,29 @@ def test_a_plugin_that_fails_is_one_line_naming_it(tmp_path):
     (tmp_path / "needs.py").write_text("import no_such_dependency\n")
     plugins.load(str(tmp_path / "needs.py"))
   assert str(broken) not in plugins.loaded()
+
+
+STUDY_PLUGIN = textwrap.dedent('''
+    """A user's ablation: train_toy2d's experiment, scored by one metric of its own."""
+    from experiments import train_toy2d
+    from gdiv import study
+
+    def evaluate(config, trainer, state):
+      metrics, samples = train_toy2d.evaluate(config, trainer, state)
+      return {"modes_seen": metrics["modes"]}, samples
+
+    study.register_experiment("user_toy2d", train_toy2d.EXPERIMENT._replace(evaluate=evaluate, figure=None))
+''')
+
+
+def test_a_study_registered_in_a_users_file_runs_through_import_without_a_fork(tmp_path):
+  from entry_points import in_process
+  path = tmp_path / "my_study.py"
+  path.write_text(STUDY_PLUGIN)
+  finished = in_process("sweep", [f"--import={path}", "--config=experiments/configs/toy2d_seeds.py",
+                                  "--config.experiment=user_toy2d", "--config.seeds=1", "--config.steps=20",
+                                  "--config.log_every=10", "--config.checkpoint_every=20",
+                                  "--config.eval_samples=100", f"--workdir={tmp_path / 'run'}"])
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  results = json.loads((tmp_path / "run" / "results.json").read_text())
+  assert list(results["points"][0]["summary"]) == ["modes_seen"]  # its own evaluation, nothing else

@@ -8,9 +8,9 @@ import runpy
 import numpy as np
 import pytest
 
-from experiments import common, plot, train_toy2d
+from experiments import train_toy2d
 from experiments.configs.train_toy2d import get_config
-from gdiv import fitting, hyper, study
+from gdiv import figures, fitting, hyper, study, training
 from gdiv.workdir import Workdir
 
 TINY = {"generator_hidden": (16, 16), "critic_hidden": (16, 16), "batch_size": 32, "steps": 100,
@@ -73,7 +73,7 @@ def test_a_recipe_sets_its_fields_per_point_unless_the_sweep_does_and_the_row_sh
   assert plain[1].config.roth_gamma == 0.0
   with pytest.raises(ValueError, match="the recipe of 'kl' sets beta1, roth_gamma, roth_anneal_steps, "
                                        "critic_bound, which this study's config does not have"):
-    common.recipe_values({"use_recipe": True, "divergence": "kl"})
+    training.recipe_fields({"use_recipe": True, "divergence": "kl"})
 
 
 def test_a_fit_study_takes_its_divergences_recipe():
@@ -154,9 +154,9 @@ def test_a_killed_and_restarted_sweep_ends_with_the_same_results(tmp_path, monke
   straight, resumed = ((tmp_path / d / "results.json").read_text() for d in ("straight", "resumed"))
   assert json.loads(straight) == json.loads(resumed)
   # the curves count a re-logged step once
-  curves = plot.read_curves(tmp_path / "resumed" / "metrics.jsonl")
+  curves = figures.read_curves(tmp_path / "resumed" / "metrics.jsonl")
   assert sorted(curves["model_loss"][json.loads(resumed)["points"][1]["point"]][0]) == [25, 50, 75, 100]
-  plot.plot_curves(curves, tmp_path / "curves.png")
+  figures.plot_curves(curves, tmp_path / "curves.png")
   assert (tmp_path / "curves.png").stat().st_size > 10_000
 
 
@@ -190,12 +190,11 @@ def test_every_config_file_is_an_experiment_config_or_a_listed_study():
 
 @pytest.mark.parametrize("spec", STUDY_CONFIGS)
 def test_every_study_config_expands_into_valid_points(spec):
-  from experiments.sweep import load_study
   filename, _, arg = spec.partition(":")
   path = f"experiments/configs/{filename}"
   namespace = runpy.run_path(path)
   config = namespace["get_config"](*([arg] if arg else []))
-  experiment, points, published, title = load_study(config, path)
+  experiment, points, published, title = study.load_study(config, path)
   resolved, groups = study.plan(config, points, config.seeds, experiment)
   for point in resolved:
     experiment.validate(point.config)

@@ -1,19 +1,15 @@
 """Theis et al. 2016, Figure 1: python -m experiments.theis_fit, and its MMD fit against the closed form."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from gdiv.fitting import train_fit
+from entry_points import in_process
 from experiments.theis_fit import theis_mixture
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import best_mmd_fit, median_heuristic_bandwidths, moment_fit
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from gdiv.fitting import train_fit
 
 
 def test_mixture_follows_the_recipe_in_the_documented_order():
@@ -27,10 +23,8 @@ def test_mixture_follows_the_recipe_in_the_documented_order():
 
 @pytest.mark.slow
 def test_smoke_run_writes_the_study_and_its_exact_fits(tmp_path):
-  result = subprocess.run([sys.executable, "-m", "experiments.theis_fit", f"--workdir={tmp_path}",
-                           "--divergences=mle,mmd", "--steps=20", "--log_every=10", "--mixture_seed=0",
-                           "--restarts=2"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+  result = in_process("theis_fit", [f"--workdir={tmp_path}", "--divergences=mle,mmd", "--steps=20",
+                                     "--log_every=10", "--mixture_seed=0", "--restarts=2"])
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.loads((tmp_path / "results.json").read_text())
   mixture = theis_mixture(0)

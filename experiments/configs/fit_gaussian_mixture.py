@@ -9,7 +9,7 @@ The main job (experiments.fit_gaussian_mixture) as a study: each divergence a po
 
 import ml_collections
 
-from experiments.fit_gaussian_mixture import study_divergences
+from gdiv.fitting import study_divergences
 
 
 def get_config():

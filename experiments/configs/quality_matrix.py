@@ -16,8 +16,8 @@ within the same budget of steps.
 
 import ml_collections
 
-from experiments.pairings import is_image_family, possible_pairs
 from gdiv import divergences, models
+from gdiv.pairings import is_image_family, possible_pairs
 
 
 VARIANTS = ("", "recipes")

@@ -11,10 +11,11 @@ Exact: `exact_f_divergence` by quadrature, `best_gaussian_fit` / `best_isotropic
 form), `median_heuristic_bandwidths` and `best_mmd_fit`.
 """
 
+from gdiv.divergences.quadrature import exact_f_divergence
 from gdiv.evaluation import features
-from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit,
-                                   exact_f_divergence, gaussian_log_density, integration_grid,
-                                   median_heuristic_bandwidths, mmd2_gaussian_mixtures, moment_fit)
+from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit, gaussian_log_density,
+                                   integration_grid, median_heuristic_bandwidths, mmd2_gaussian_mixtures,
+                                   moment_fit)
 from gdiv.evaluation.likelihood import nll, parzen_log_likelihood
 from gdiv.evaluation.sample_quality import frechet_distance, mode_metrics, prd, precision_recall
 from gdiv.evaluation.two_sample import (fresh_critic_bound, median_bandwidths, mmd2, mmd_test,

@@ -18,8 +18,7 @@ import numpy as np
 from gdiv.data import GaussianMixture
 from gdiv.divergences.f_divergences import FDivergence
 from gdiv.divergences.mmd import BANDWIDTH_MULTIPLIERS, MEDIAN_POINTS
-from gdiv.divergences.quadrature import (LogDensity, exact_f_divergence, grid_axes, grid_points, integrate_f,
-                                         trapezoid)
+from gdiv.divergences.quadrature import LogDensity, grid_axes, grid_points, integrate_f, trapezoid
 
 _NELDER_MEAD = dict(xatol=1e-6, fatol=1e-10, maxiter=4000)
 _GRID_MASS_TOLERANCE = 1e-6  # best_isotropic_fit's candidates Q must hold this much of their mass on the grid

@@ -19,13 +19,13 @@ from gdiv.training.negatives import NegativeData
 from gdiv.training import penalties
 from gdiv.training.penalties import Penalty
 from gdiv.training.schemes import SCHEMES, Scheme, alternating, simultaneous
-from gdiv.training.settings import critic_options, scheme_of, stabilisers
+from gdiv.training.settings import config_options, critic_options, recipe_fields, scheme_of, stabilisers
 from gdiv.training.state import Trainer, TrainState, apply_with_state, split_variables
 from gdiv.training.trainer import check_pairing, default_penalties, make_trainer
 
 __all__ = [
     "GENERATOR_LOSSES", "NegativeData", "Penalty", "SCHEMES", "Scheme", "TrainState", "Trainer",
-    "alternating", "apply_with_state", "bounded", "check_finite", "check_pairing", "critic_options",
-    "default_penalties", "is_set", "make_train_loop", "make_trainer", "penalties", "scheme_of",
+    "alternating", "apply_with_state", "bounded", "check_finite", "check_pairing", "config_options", "critic_options",
+    "default_penalties", "is_set", "make_train_loop", "make_trainer", "penalties", "recipe_fields", "scheme_of",
     "simultaneous", "split_variables", "stabilisers",
 ]

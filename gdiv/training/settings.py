@@ -12,6 +12,8 @@ scalar fields; `critic_options` turns them into the composed values make_trainer
   critic_bound (0: unbounded)                          → critic.bounded(c)
 
 Values may be traced (a sweep's), and a traced value always takes part (it may be 0 in some runs).
+A study config's fields go through `config_options`; with config.use_recipe, `recipe_fields` are the
+fields the divergence's recipe sets (gdiv.divergences.Recipe).
 """
 
 from __future__ import annotations
@@ -60,3 +62,28 @@ def critic_options(divergence, *, scheme: str = "alternating", n_critic: int = 1
              for name in penalties.FIELDS if is_set(penalty_fields.get(name, 0.0))]
   return {"scheme": scheme_of(scheme, n_critic), "generator_loss": generator_loss, "penalties": tuple(chosen),
           "critic_transform": bounded(critic_bound) if is_set(critic_bound) else None}
+
+
+def recipe_fields(config) -> dict:
+  """With config.use_recipe, the fields config.divergence's recipe sets (gdiv.divergences.Recipe),
+  {field: value}; {} without. A study that asks for recipes must have every field they set."""
+  if not config.get("use_recipe"):
+    return {}
+  recipe = divergences.recipe_of(divergences.get(config["divergence"]))
+  missing = [field for field in recipe.settings() if field not in config]
+  if missing:
+    raise ValueError(f"config.use_recipe: the recipe of {config['divergence']!r} sets "
+                     f"{', '.join(missing)}, which this study's config does not have; add the fields "
+                     "or set config.use_recipe=False.")
+  return recipe.settings()
+
+
+def config_options(config, value=None) -> dict:
+  """make_trainer's critic-side arguments from a study config's flat fields (scheme, n_critic,
+  generator_loss, gradient_penalty and the stabilisers it has), through `critic_options`.
+  value(field): a field's value (a traced one in a sweep); default config[field]."""
+  value = value or (lambda field: config[field])
+  flat = {field: value(field) for field in ("gradient_penalty", *stabilisers()) if field in config}
+  return critic_options(config.divergence, scheme=config.get("scheme", "alternating"),
+                        n_critic=config.n_critic, generator_loss=config.generator_loss,
+                        roth_anneal_steps=config.get("roth_anneal_steps", 0), steps=config.steps, **flat)

@@ -1,28 +1,28 @@
-"""What every experiment entry point shares: clear one-line errors instead of tracebacks, and the image
-studies' data, feature network, NDA negatives and memorising baseline."""
+"""What every entry point shares: flags checked before anything is written, one-line errors instead
+of tracebacks (and a one-line Ctrl-C), plugins imported before flags are read, several processes.
+
+  if __name__ == "__main__":
+    cli.run(define_flags, main)
+"""
 
 from __future__ import annotations
 
-import functools
 import logging as python_logging
 import math
+import os
 import pathlib
 import runpy
 import shlex
 import sys
+import time
 from typing import Callable, Sequence
 
-import jax
-import jax.numpy as jnp
 import ml_collections
-import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from gdiv import divergences, plugins, sharding, training
+from gdiv import figures, plugins, sharding, study, training
 from gdiv.checkpoints import CheckpointError
-from gdiv.data import IMAGE_DATASETS, ImageData, dequantise, load_images, nda
-from gdiv.evaluation import features, parzen_log_likelihood
 from gdiv.workdir import Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
@@ -127,139 +127,6 @@ def define_fit_flags(default_restarts: int = 1, default_use_recipe: bool = False
   flags.DEFINE_bool("use_recipe", default_use_recipe, "Train each divergence with its recipe "
                     "(gdiv.divergences.Recipe: generator loss, stabilisers); a stabiliser flag set "
                     "here replaces the recipe's.")
-
-
-def define_image_flags():
-  """--dataset, --data_path, --seeds, --steps, --adv_divergence: shorthands for the image studies'
-  config fields (unset: the config file's value)."""
-  flags.DEFINE_enum("dataset", None, IMAGE_DATASETS, "Images: digits and mnist_sample ship with packages; "
-                    "mnist (or Fashion-MNIST) and cifar10 are read from --data_path.")
-  flags.DEFINE_string("data_path", None, "mnist: a folder of the IDX files or an .npz; cifar10: the folder "
-                      "of its python version.")
-  flags.DEFINE_integer("seeds", None, "Seeds 0..N-1.")
-  flags.DEFINE_integer("steps", None, "Training steps per run.")
-  flags.DEFINE_string("adv_divergence", None, "Critic-based divergence of adv / hybrid (wasserstein_gp, js, ...).")
-
-
-def image_flag_values(*names: str) -> dict:
-  return {name: FLAGS[name].value for name in ("dataset", "data_path", "seeds", "steps", "adv_divergence", *names)}
-
-
-@functools.cache
-def _image_data(dataset: str, data_path: str, validation: int) -> ImageData:
-  return load_images(dataset, data_path, validation)
-
-
-def image_data(config) -> ImageData:
-  """config.dataset's images (gdiv.data.load_images: config.data_path, config.validation), read once."""
-  return _image_data(config.dataset, config.data_path, config.validation)
-
-
-@functools.cache
-def _feature_network(dataset: str, data_path: str, validation: int, saved: str, steps: int) -> features.FeatureNetwork:
-  beside = features.beside_data(dataset, data_path)
-  if not saved and beside is not None and beside.is_file():
-    saved = str(beside)
-  network = features.for_images(_image_data(dataset, data_path, validation), saved, steps)
-  logging.info("Feature network for %s: %s, test accuracy %.4f.", dataset, saved or "trained here",
-               network.test_accuracy)
-  return network
-
-
-def feature_network(config) -> features.FeatureNetwork:
-  """The network that scores config.dataset's images: the one saved at config.feature_network,
-  else one `experiments.train_classifier` saved beside the data, else the shipped digits
-  classifier, else one trained now for config.classifier_steps steps (gdiv.evaluation.features)."""
-  return _feature_network(config.dataset, config.data_path, config.validation, config.feature_network,
-                          config.classifier_steps)
-
-
-MEMORISER_SIGMAS = np.logspace(-2.5, -0.5, 17)
-
-
-def validate_images(config: ml_collections.ConfigDict) -> None:
-  """config.dataset and config.data_path (the files are read: a missing one is an error naming
-  the files expected), config.feature_network and config.nda."""
-  image_data(config)
-  if config.feature_network:
-    feature_network(config)
-  if config.nda != "none":
-    nda.get(config.nda)  # an unknown name lists the known ones
-
-
-def image_negatives(config):
-  """negatives(key, x): the transform `config.nda` of a batch of flattened images; None for
-  nda=none."""
-  if config.nda == "none":
-    return None
-  transform, shape = nda.get(config.nda), image_data(config).shape
-  return lambda key, x: transform(key, x, shape)
-
-
-def image_negative_data(config) -> training.NegativeData | None:
-  """make_trainer's `negatives`: `image_negatives` with λ = config.nda_model_share; None for nda=none."""
-  sample = image_negatives(config)
-  return None if sample is None else training.NegativeData(sample, config.nda_model_share)
-
-
-def image_sample_scores(samples: np.ndarray, config) -> dict:
-  """gdiv.evaluation.features.sample_scores on config's images and feature network."""
-  return features.sample_scores(samples, image_data(config), feature_network(config))
-
-
-def memoriser(config) -> dict:
-  """One isotropic Gaussian per training image, at its dequantisation bin centre, σ chosen on the
-  validation split; scored as the flows are (its NLL: the dequantisation bound, data space)."""
-  data_set = image_data(config)
-  levels, dim = data_set.levels, data_set.train.x.shape[1]
-  to_bins = lambda x: (np.round(x * (levels - 1)) + 0.5) / levels
-  key_valid, key_test, key_picks, key_noise = jax.random.split(jax.random.key(config.seed), 4)
-  y_valid = dequantise(key_valid, jnp.asarray(data_set.validation.x), levels)
-  y_test = dequantise(key_test, jnp.asarray(data_set.test.x), levels)
-  fit = parzen_log_likelihood(to_bins(data_set.train.x), y_valid, y_test, MEMORISER_SIGMAS)
-  test_nll = -fit["mean"] + dim * np.log(levels)
-  picks = jax.random.randint(key_picks, (len(data_set.test.x),), 0, len(data_set.train.x))
-  noise = fit["sigma"] * np.asarray(jax.random.normal(key_noise, (len(picks), dim)))
-  samples = np.clip(data_set.train.x[np.asarray(picks)] + noise, 0.0, 1.0)
-  return {"sigma": fit["sigma"], "test_nll_nats": test_nll, "test_bits_per_dim": test_nll / (dim * np.log(2)),
-          **image_sample_scores(samples, config)}
-
-
-def memoriser_report(points, rows) -> str:
-  """The memorising baseline, scored like the rows."""
-  baseline = memoriser(points[0].config)
-  metrics = [m for m in baseline if m != "sigma"]
-  return "\n".join([
-      "", "## Memorising baseline (Theis et al. 2016)", "",
-      f"One isotropic Gaussian per training image, σ = {baseline['sigma']:.4g} chosen on the "
-      "validation split; samples are training images plus that noise.", "",
-      "| " + " | ".join(metrics) + " |", "|" + "---|" * len(metrics),
-      "| " + " | ".join(f"{baseline[m]:.4g}" for m in metrics) + " |", ""])
-
-
-def recipe_values(config) -> dict:
-  """With config.use_recipe, the fields config.divergence's recipe sets (gdiv.divergences.Recipe),
-  {field: value}; {} without. A study that asks for recipes must have every field they set."""
-  if not config.get("use_recipe"):
-    return {}
-  recipe = divergences.recipe_of(divergences.get(config["divergence"]))
-  missing = [field for field in recipe.settings() if field not in config]
-  if missing:
-    raise ValueError(f"config.use_recipe: the recipe of {config['divergence']!r} sets "
-                     f"{', '.join(missing)}, which this study's config does not have; add the fields "
-                     "or set config.use_recipe=False.")
-  return recipe.settings()
-
-
-def critic_options(config, value=None) -> dict:
-  """make_trainer's critic-side arguments from a study config's flat fields (scheme, n_critic,
-  generator_loss, gradient_penalty and the stabilisers it has), through gdiv.training.critic_options.
-  value(field): a field's value (a traced one in a sweep); default config[field]."""
-  value = value or (lambda field: config[field])
-  flat = {field: value(field) for field in ("gradient_penalty", *training.stabilisers()) if field in config}
-  return training.critic_options(config.divergence, scheme=config.get("scheme", "alternating"),
-                                 n_critic=config.n_critic, generator_loss=config.generator_loss,
-                                 roth_anneal_steps=config.get("roth_anneal_steps", 0), steps=config.steps, **flat)
 
 
 FIT_OPTIONS = ("restarts", "stabilisers", "use_recipe")  # train_fit's, as fit_options_from_flags records them
@@ -401,3 +268,57 @@ def run(define_flags: Callable[[], None], main: Callable) -> None:
       sys.exit(130)
 
   app.run(guarded_main, flags_parser=_parse_flags)
+
+
+def define_study_flags(default_config: str | None = None):
+  """--config (a study config file; required unless `default_config`), --workdir, --cpu_devices,
+  --groups: the flags of every study entry point."""
+  config_flags.DEFINE_config_file("config", default_config, "Study config file (ml_collections, with "
+                                  "get_config and optionally get_hyper, get_published).",
+                                  lock_config=True)
+  if default_config is None:
+    flags.mark_flag_as_required("config")
+  flags.DEFINE_string("workdir", None, "Output directory; a rerun resumes from it.")
+  flags.mark_flag_as_required("workdir")
+  flags.DEFINE_integer("cpu_devices", os.cpu_count(),
+                       "On CPU, devices to expose (one per core); a group's runs are split over them.",
+                       lower_bound=1)
+  flags.DEFINE_list("groups", None, "Train only these groups (indices, as logged): processes "
+                    "sharing one --workdir can split a study; the tables come once all are done.")
+
+
+def _group_indices(values: list[str], num_groups: int) -> list[int]:
+  try:
+    indices = [int(v) for v in values]
+  except ValueError:
+    indices = [-1]
+  if not set(indices) <= set(range(num_groups)):
+    raise ValueError(f"--groups={','.join(values)}: give group indices among 0..{num_groups - 1}.")
+  return indices
+
+
+def run_study_from_flags(**overrides) -> None:
+  """Run the study that --config names (its fields overridden by `overrides`' non-None values)
+  into --workdir: every point is checked before the workdir is touched; finished groups are
+  skipped, an interrupted one resumes."""
+  sharding.request_cpu_devices(FLAGS.cpu_devices)  # before the first computation
+  config = FLAGS.config
+  config.update({field: value for field, value in overrides.items() if value is not None})
+  filename = config_flags.get_config_filename(FLAGS["config"])
+  experiment, points, published, title = study.load_study(config, filename)
+  resolved, groups = study.plan(config, points, config.seeds, experiment)
+  for point in resolved:
+    experiment.validate(point.config)
+  only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))
+  workdir = Workdir(FLAGS.workdir)
+  record = {"config_file": filename, "config": config.to_dict(), "points": points}
+  workdir.check_config(record, may_differ=("config_file",))
+  workdir.write_config(record)
+  logging.info("sweep: %d points × %d seeds in %d groups (%d compiled programs)", len(resolved),
+               config.seeds, len(groups), len(groups))
+  start = time.perf_counter()
+  results = study.run_study(experiment, config, points, workdir=workdir, title=title,
+                            published=published, mesh=study.sweep_mesh(), only_groups=only)
+  logging.info("sweep: this process took %.0f s (wall)", time.perf_counter() - start)
+  if results is not None and sharding.is_writer():
+    figures.plot_curves(figures.read_curves(workdir.path / "metrics.jsonl"), workdir.path / "curves.png")
