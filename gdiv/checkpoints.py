@@ -1,7 +1,9 @@
 """Checkpoints of the whole training state with orbax: save every N steps, keep k, resume.
 
 orbax writes each step to a temporary directory and renames it when complete,
-so a run killed mid-save leaves the previous checkpoints intact. A checkpoint
+so a run killed mid-save leaves the previous checkpoints intact. Ctrl-C during a save or a
+restore takes effect once it is complete (orbax's threads, cut short, hang the process or
+print tracebacks at exit), so the one-line interruption names a checkpoint that is whole. A checkpoint
 holds only arrays, restored into the shapes and shardings of a freshly
 initialised state: one saved on any device count restores on another. The
 state is a TrainState, or any pytree holding them (a sweep's runs); its
@@ -10,7 +12,10 @@ step is `state.step` (runs of a sweep share it).
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
+import signal
+import threading
 import warnings
 
 import jax
@@ -33,6 +38,24 @@ def _from_arrays(restored, template):
   """The inverse of `_to_arrays`, guided by where `template` holds keys."""
   return jax.tree.map(lambda r, t: jax.random.wrap_key_data(r) if is_key(t) else r,
                       restored, template)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+  """Hold Ctrl-C (SIGINT) until the block is done, then raise KeyboardInterrupt; a no-op outside the
+  main thread and where SIGINT is not Python's default handler (ignored, or a user's own)."""
+  if (threading.current_thread() is not threading.main_thread()
+      or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    yield
+    return
+  received = []
+  signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+  if received:
+    raise KeyboardInterrupt
 
 
 def step_of(state) -> int:
@@ -58,8 +81,9 @@ class Checkpointer:
     step = step_of(state)
     if step in self.steps():
       return step  # never overwrite a checkpoint that is already there
-    self._manager.save(step, args=ocp.args.StandardSave(_to_arrays(state)))
-    self._manager.wait_until_finished()
+    with interrupts_deferred():
+      self._manager.save(step, args=ocp.args.StandardSave(_to_arrays(state)))
+      self._manager.wait_until_finished()
     return step
 
   def restore_latest(self, template):
@@ -76,7 +100,8 @@ class Checkpointer:
     failures = []
     for step in reversed(steps):
       try:
-        restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
+        with interrupts_deferred():
+          restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
       except Exception as e:  # orbax raises many types for unreadable or mismatched data
         failures.append(f"step {step}: {type(e).__name__}: {str(e).splitlines()[0][:80]}")
         warnings.warn(f"Checkpoint at step {step} in {self.directory} could not be restored "
@@ -88,4 +113,5 @@ class Checkpointer:
         "Resume with the configuration that wrote them, or start in a new --workdir.")
 
   def close(self) -> None:
-    self._manager.close()
+    with interrupts_deferred():
+      self._manager.close()

@@ -212,3 +212,21 @@ def test_ctrl_c_is_one_line_naming_the_checkpoint_and_the_command_and_the_rerun_
   assert resumed.returncode == 0 and f"resumed from the checkpoint at step {saved[-1]}" in resumed.stderr
   again = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
   assert again.returncode == 0 and f"is complete (step {steps} of {steps}): nothing to train" in again.stderr
+
+
+def test_ctrl_c_during_a_checkpoint_write_takes_effect_once_the_write_is_complete(tmp_path):
+  """interrupts_deferred holds SIGINT over orbax's save: the checkpoint is whole, then the interrupt."""
+  from gdiv.checkpoints import interrupts_deferred
+  previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal's Python
+  try:
+    checkpointer = Checkpointer(tmp_path)
+    state = training.TrainState(jnp.asarray(7), jax.random.key(0), {"x": jnp.arange(3.0)}, (), {}, (), {}, {})
+    with pytest.raises(KeyboardInterrupt):
+      with interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # lands before the write
+        checkpointer.save(state)
+    assert checkpointer.steps() == [7]
+    np.testing.assert_array_equal(checkpointer.restore_latest(state).model_params["x"], [0.0, 1.0, 2.0])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+  finally:
+    signal.signal(signal.SIGINT, previous)
