@@ -194,8 +194,13 @@ def test_a_run_saved_before_a_config_field_existed_resumes_while_the_field_is_of
 def test_ctrl_c_is_one_line_naming_the_checkpoint_and_the_command_and_the_rerun_resumes_then_says_complete(tmp_path):
   steps, workdir = 3000, tmp_path / "interrupted"
   args = TOY + [f"--config.steps={steps}", f"--workdir={workdir}"]
-  process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal's
+  # Python's own Ctrl-C handler, as in a terminal, even where this worker ignores SIGINT (set in the
+  # child itself: a preexec_fn would run Python between fork and exec of a multithreaded process)
+  as_in_a_terminal = [sys.executable, "-c", "import runpy, signal, sys; "
+                      "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "runpy.run_module('experiments.train_toy2d', run_name='__main__', alter_sys=True)"]
+  process = subprocess.Popen(as_in_a_terminal + args[3:], cwd=REPO, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 120
   while time.time() < deadline and not (workdir / "checkpoints" / "400" / "_CHECKPOINT_METADATA").exists():
     time.sleep(0.05)
