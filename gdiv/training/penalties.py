@@ -57,10 +57,15 @@ def _per_example(x, draws):
   return draws.reshape((x.shape[0],) + (1,) * (x.ndim - 1))
 
 
+def _interpolates(key, real, fake):
+  """x̂ = εx_real + (1-ε)x_fake, ε ~ U[0,1] per example (drawn from the penalty stream's key itself)."""
+  eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
+  return eps * real + (1 - eps) * fake
+
+
 REAL = Points("real", lambda key, real, fake: real)
 FAKE = Points("fake", lambda key, real, fake: fake)
-INTERPOLATES = Points("interpolates", lambda key, real, fake: (
-    lambda eps: eps * real + (1 - eps) * fake)(jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))))
+INTERPOLATES = Points("interpolates", _interpolates)
 
 
 def _check_weight(name: str, weight) -> None:
