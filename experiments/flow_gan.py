@@ -38,7 +38,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 from absl import flags
 
 from gdiv import cli, divergences, figures, image_studies, study, training
@@ -99,16 +98,9 @@ def negatives(config) -> training.NegativeData | None:
 def make_trainer(config, **hparams) -> training.Trainer:
   """The flow, its objective and, for adv / hybrid, an MLP critic (and NDA's negatives); Adam
   (β1 0.5, β2 0.9)."""
-  value = lambda field: hparams.get(field, config[field])
-  divergence = objective(config, value("hybrid_lambda"))
-  adam = lambda: optax.adam(value("learning_rate"), b1=config.beta1, b2=config.beta2)
-  uses_critic = divergence.needs_critic
-  return training.make_trainer(
-      flow(config), divergence, model_optimizer=adam(),
-      critic=MLPCritic(tuple(config.critic_hidden)) if uses_critic else None,
-      critic_optimizer=adam() if uses_critic else None,
-      scheme=training.alternating(config.n_critic if uses_critic else 1),
-      negatives=negatives(config))
+  divergence = objective(config, hparams.get("hybrid_lambda", config.hybrid_lambda))
+  return training.trainer_from_config(config, flow(config), MLPCritic(tuple(config.critic_hidden)),
+                                      hparams=hparams, divergence=divergence, negatives=negatives(config))
 
 
 def data(config):

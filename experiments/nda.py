@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 from absl import flags
 
 from gdiv import cli, divergences, figures, image_studies, study, training
@@ -46,14 +45,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
 def make_trainer(config, **hparams) -> training.Trainer:
   """ConvGenerator against a ConvCritic (spectrally normalised if config.spectral_norm) under
   config.adv_divergence, with NDA's negatives; Adam for both."""
-  learning_rate = hparams.get("learning_rate", config.learning_rate)
-  adam = lambda: optax.adam(learning_rate, b1=config.beta1, b2=config.beta2)
   shape = image_studies.image_data(config).shape
-  return training.make_trainer(
-      ConvGenerator(dim=int(np.prod(shape)), image_shape=shape), config.adv_divergence,
-      model_optimizer=adam(), critic=ConvCritic(shape, spectral_norm=config.spectral_norm),
-      critic_optimizer=adam(), scheme=training.alternating(config.n_critic),
-      negatives=image_studies.image_negative_data(config))
+  return training.trainer_from_config(
+      config, ConvGenerator(dim=int(np.prod(shape)), image_shape=shape),
+      ConvCritic(shape, spectral_norm=config.spectral_norm), divergence=config.adv_divergence,
+      hparams=hparams, negatives=image_studies.image_negative_data(config))
 
 
 def data(config):

@@ -26,7 +26,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 
 from gdiv import divergences, models, study, training
 from gdiv.data import load_digits, ring
@@ -58,21 +57,19 @@ def validate(config: ml_collections.ConfigDict) -> None:
   check_schedule(config.steps, config.log_every, config.checkpoint_every)
 
 
+IMAGE_ADAM = ("learning_rate", "beta1")  # an image family's own: image_learning_rate, image_beta1
+
+
 def recipe_values(config) -> dict:
   """The divergence's recipe (config.use_recipe); an image family's Adam β1 is `image_beta1`."""
   image = is_image_family(config.model)
-  return {("image_beta1" if image and k == "beta1" else k): v for k, v in training.recipe_fields(config).items()}
+  return {(f"image_{k}" if image and k in IMAGE_ADAM else k): v for k, v in training.recipe_fields(config).items()}
 
 
 def make_trainer(config) -> training.Trainer:
-  image = is_image_family(config.model)
-  optimizer = lambda: optax.adam(config.image_learning_rate if image else config.learning_rate,
-                                 b1=config.image_beta1 if image else config.beta1, b2=config.beta2)
-  divergence = divergences.get(config.divergence)
-  critic = make_critic(config) if divergence.needs_critic else None
-  return training.make_trainer(make_model(config), divergence, model_optimizer=optimizer(),
-                               critic=critic, critic_optimizer=optimizer() if critic is not None else None,
-                               **training.config_options(config))
+  """Adam for both players: an image family's step and β1 are `image_learning_rate`, `image_beta1`."""
+  image = {field: config[f"image_{field}"] for field in IMAGE_ADAM} if is_image_family(config.model) else {}
+  return training.trainer_from_config(config, make_model(config), make_critic(config), hparams=image)
 
 
 @functools.cache

@@ -28,7 +28,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 from absl import flags, logging
 
 from gdiv import cli, divergences, figures, image_studies, study, training
@@ -91,14 +90,11 @@ def critic(config):
 
 def make_trainer(config, **hparams) -> training.Trainer:
   """ConvGenerator against the row's critic; Adam for both."""
-  learning_rate = hparams.get("learning_rate", config.learning_rate)
-  adam = lambda: optax.adam(learning_rate, b1=config.beta1, b2=config.beta2)
   shape = image_shape(config)
-  return training.make_trainer(
-      ConvGenerator(dim=math.prod(shape), image_shape=shape, latent_dim=config.latent_dim,
-                    channels=tuple(config.generator_channels)), config.divergence,
-      model_optimizer=adam(), critic=critic(config), critic_optimizer=adam(),
-      **training.config_options(config, lambda field: hparams.get(field, config[field])))
+  generator = ConvGenerator(dim=math.prod(shape), image_shape=shape, latent_dim=config.latent_dim,
+                            channels=tuple(config.generator_channels))
+  return training.trainer_from_config(config, generator, critic(config),
+                                      hparams=hparams)
 
 
 def data(config):

@@ -27,7 +27,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 from absl import flags
 from ml_collections import config_flags
 
@@ -122,24 +121,11 @@ def make_trainer(config, **hparams) -> training.Trainer:
 
   hparams: traced values of SWEEPABLE fields, one program training several runs (gdiv.study).
   """
-  value = lambda field: hparams.get(field, config[field])
-
-  def optimizer(learning_rate):
-    if config.learning_rate_decay:
-      learning_rate = optax.linear_schedule(learning_rate, 0.0, config.steps)
-    opt = optax.adam(learning_rate, b1=value("beta1"), b2=value("beta2"))
-    return optax.apply_if_finite(opt, max_consecutive_errors=100) if config.skip_nonfinite_updates else opt
-
-  divergence = divergences.get(config.divergence)
-  uses_critic = divergence.needs_critic
   critic = MLPCritic(tuple(config.critic_hidden), config.critic_activation,
                      spectral_norm=config.critic_spectral_norm, pack=config.critic_pack,
                      maxout_pieces=config.critic_maxout_pieces, init_std=config.init_std)
-  return training.make_trainer(
-      generator(config), divergence, model_optimizer=optimizer(value("learning_rate")),
-      critic=critic if uses_critic else None,
-      critic_optimizer=optimizer(value("critic_learning_rate")) if uses_critic else None,
-      **training.config_options(config, value))
+  return training.trainer_from_config(config, generator(config), critic,
+                                      hparams=hparams)
 
 
 def generator(config) -> MLPGenerator:

@@ -27,8 +27,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
-import optax
 from absl import logging
 
 from gdiv import divergences, sweeps, training
@@ -66,13 +66,12 @@ def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learn
   stabilisers: flat critic options (gdiv.training.critic_options: r1_penalty, r2_penalty, roth_gamma,
   roth_anneal_steps, critic_bound, ...); they act on a critic, so a divergence without one ignores them.
   """
-  divergence = divergences.get(divergence_name)
-  critic = MLPCritic(hidden=tuple(critic_hidden)) if divergence.needs_critic else None
-  return training.make_trainer(
-      IsotropicGaussian(dim=dim), divergence, model_optimizer=optax.sgd(learning_rate),
-      critic=critic, critic_optimizer=optax.sgd(critic_learning_rate) if critic is not None else None,
-      **training.critic_options(divergence, scheme=scheme, n_critic=n_critic, generator_loss=generator_loss,
-                                **(stabilisers or {})))
+  config = ml_collections.ConfigDict(dict(
+      divergence=divergence_name, optimizer="sgd", scheme=scheme, n_critic=n_critic,
+      generator_loss=generator_loss, **(stabilisers or {})))
+  rates = {"learning_rate": learning_rate, "critic_learning_rate": critic_learning_rate}  # possibly traced
+  return training.trainer_from_config(config, IsotropicGaussian(dim=dim), MLPCritic(hidden=tuple(critic_hidden)),
+                                      hparams=rates)
 
 
 def centred_on_data(trainer: training.Trainer, sample_data, restart, restarts: int) -> training.Trainer:

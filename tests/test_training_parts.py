@@ -4,10 +4,13 @@ the same points share one gradient pass; Roth's schedule; the critic bound; DRAG
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
+import optax
 import pytest
 
 from gdiv import divergences, training
+from gdiv.models import Gaussian, MLPCritic
 from gdiv.training import penalties, streams
 
 KEY = jax.random.key(42)
@@ -115,3 +118,40 @@ def test_flat_fields_name_the_penalties_in_the_order_of_their_passes():
   assert [p.name for p in options["penalties"]] == ["gradient_penalty", "r2_penalty", "roth_gamma", "dragan_penalty"]
   assert training.critic_options("wasserstein_gp")["penalties"][0].name == "gradient_penalty"  # its own λ = 10
   assert training.critic_options("mle", r1_penalty=0.1) == {"scheme": training.alternating()}
+
+
+
+def _config(**fields):
+  return ml_collections.ConfigDict({"divergence": "js", "learning_rate": 0.1, "steps": 10, "n_critic": 1,
+                                    "generator_loss": "saddle", **fields})
+
+
+def _after_one_step(trainer, batch):
+  state = trainer.init(jax.random.key(0), batch)
+  return jax.jit(trainer.step)(state, batch)[0]
+
+
+def _assert_same_state(a, b):
+  for x, y in zip(jax.tree.leaves((a.model_params, a.critic_params)), jax.tree.leaves((b.model_params, b.critic_params))):
+    np.testing.assert_array_equal(x, y)
+
+
+def test_trainer_from_config_builds_what_its_fields_name():
+  """The config path gives the step make_trainer gives with the same options spelled out (SGD, or
+  Adam with the config's β; the critic at its own rate, a sweep's value over the config's); the
+  critic is dropped for a divergence without one."""
+  batch = jax.random.normal(KEY, (32, 2))
+  model, critic = Gaussian(dim=2), MLPCritic((8,))
+  for optimizer, spelled_optimizer in (("sgd", optax.sgd), ("adam", lambda rate: optax.adam(rate, b1=0.5, b2=0.9))):
+    spelled = training.make_trainer(model, "js", model_optimizer=spelled_optimizer(0.1), critic=critic,
+                                    critic_optimizer=spelled_optimizer(0.05))
+    config = _config(optimizer=optimizer, critic_learning_rate=0.3, beta1=0.5, beta2=0.9)
+    built = training.trainer_from_config(config, model, critic, hparams={"critic_learning_rate": 0.05})
+    _assert_same_state(_after_one_step(spelled, batch), _after_one_step(built, batch))
+    unswept = training.trainer_from_config(config, model, critic)  # the config's 0.3: another step
+    with pytest.raises(AssertionError):
+      _assert_same_state(_after_one_step(unswept, batch), _after_one_step(spelled, batch))
+  mle = training.trainer_from_config(_config(divergence="mle"), model, critic)
+  assert _after_one_step(mle, batch).critic_params == {}
+  with pytest.raises(ValueError, match="config.optimizer must be one of adam, sgd; got 'rmsprop'"):
+    training.trainer_from_config(_config(optimizer="rmsprop"), model, critic)

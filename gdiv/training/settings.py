@@ -78,12 +78,14 @@ def recipe_fields(config) -> dict:
   return recipe.settings()
 
 
-def config_options(config, value=None) -> dict:
+def config_options(config, value=None, divergence=None) -> dict:
   """make_trainer's critic-side arguments from a study config's flat fields (scheme, n_critic,
-  generator_loss, gradient_penalty and the stabilisers it has), through `critic_options`.
-  value(field): a field's value (a traced one in a sweep); default config[field]."""
+  generator_loss, gradient_penalty and the stabilisers it has; absent ones take critic_options'
+  defaults), through `critic_options`. value(field): a field's value (a traced one in a sweep);
+  default config[field]. divergence: default config.divergence."""
   value = value or (lambda field: config[field])
   flat = {field: value(field) for field in ("gradient_penalty", *stabilisers()) if field in config}
-  return critic_options(config.divergence, scheme=config.get("scheme", "alternating"),
-                        n_critic=config.n_critic, generator_loss=config.generator_loss,
-                        roth_anneal_steps=config.get("roth_anneal_steps", 0), steps=config.steps, **flat)
+  flat |= {field: config[field] for field in ("scheme", "n_critic", "generator_loss", "roth_anneal_steps")
+           if field in config}
+  return critic_options(config.divergence if divergence is None else divergence, steps=config.get("steps"),
+                        **flat)
