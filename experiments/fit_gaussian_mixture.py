@@ -49,7 +49,7 @@ from absl import app, flags, logging
 
 from gdiv import cli, divergences, study, training
 from gdiv.data import GaussianMixture
-from gdiv.evaluation import (best_gaussian_fit, exact_f_divergence, gaussian_log_density, integration_grid,
+from gdiv.evaluation import (best_gaussian_fit, f_divergence_to_gaussian, integration_grid,
                              variational_divergence)
 from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, divergence_names, options_note,
                           restart_record, train_fit)
@@ -100,7 +100,7 @@ def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: n
   exact_div = divergences.get("kl" if divergence_name == "mle" else divergence_name)
   best_mu, best_sigma, best_value = best_gaussian_fit(exact_div, mixture, grid)
   mu = float(fit["mu"][0])
-  at_fit = exact_f_divergence(exact_div, mixture.log_prob, gaussian_log_density(mu, fit["sigma"]), grid)
+  at_fit = f_divergence_to_gaussian(exact_div, mixture, mu, fit["sigma"])
   row = {"mu": mu, "sigma": fit["sigma"], "best_fit_mu": best_mu,
          "best_fit_sigma": best_sigma, "best_fit_divergence": best_value,
          "divergence_at_fit": at_fit, "mu_error": abs(mu - best_mu),
@@ -239,14 +239,14 @@ def on_diagonal(row: str, column: str) -> bool:
   return SAME_MINIMISER.get(row, row) == SAME_MINIMISER.get(column, column)
 
 
-def cross_table(mixture: GaussianMixture, fits: dict, columns: Sequence[str], grid, *,
+def cross_table(mixture: GaussianMixture, fits: dict, columns: Sequence[str], *,
                 critic_steps: int, batch_size: int, critic_hidden: Sequence[int], seed: int) -> dict:
   """f-GAN's cross table: every learned Q_i (row: the fit trained with divergence i, frozen)
   under every f-divergence D_j (column).
 
   estimated[i][j] = F̂_j(Q_i), the bound of a fresh critic trained on P and Q_i alone
   (`variational_divergence`: Adam 1e-3, `critic_steps` steps, evaluated on 100,000 new points of
-  each); exact[i][j] = D_j(P‖Q_i) by quadrature. Every row of a column uses the same key (the
+  each); exact[i][j] = D_j(P‖Q_i) by quadrature, ∞ where Q_i's tails make it infinite. Every row of a column uses the same key (the
   same critic initialisation, data batches and noise z of Q_i = μ_i + σ_i z), so rows differ
   only through Q_i. Per column, `margins`: the smallest value among rows whose divergence is
   not j's (nor one with j's minimiser, SAME_MINIMISER) minus the smallest among those that
@@ -258,12 +258,12 @@ def cross_table(mixture: GaussianMixture, fits: dict, columns: Sequence[str], gr
   estimated, exact = {}, {}
   for i, fit in fits.items():
     sample_q = lambda key, n: model.apply(fit["params"], key, n, method=model.sample)  # Q_i, frozen
-    log_q = gaussian_log_density(fit["mu"], fit["sigma"])
     estimated[i] = {j: variational_divergence(j, sample_p, sample_q, critic=critic, steps=critic_steps,
                                               batch_size=batch_size,
                                               key=jax.random.fold_in(jax.random.key(seed), c))
                     for c, j in enumerate(columns)}
-    exact[i] = {j: exact_f_divergence(divergences.get(j), mixture.log_prob, log_q, grid) for j in columns}
+    exact[i] = {j: f_divergence_to_gaussian(divergences.get(j), mixture, fit["mu"], fit["sigma"])
+                for j in columns}
     logging.info("cross table, Q_%s: %s", i, ", ".join(f"{j} {estimated[i][j]:.4g} (exact {exact[i][j]:.4g})"
                                                        for j in columns))
 
@@ -315,9 +315,9 @@ def cross_table_markdown(table: dict) -> str:
       "|---|---|---|---|---|---|",
       *filter(None, map(verdict, columns)), "",
       f"Largest F̂_j(Q_i) − D_j(P‖Q_i) over all cells: {bound:.4g} (the bound says ≤ 0 up to noise). "
-      "Exact values above about 10⁶ are the quadrature grid's value of an integral that diverges "
-      "(Pearson χ² and α = 1.5 when Q's tails are lighter than P's, Neyman χ² the other way round); "
-      "there a critic's bound is no estimate of the divergence and can even be negative.",
+      "An exact inf is an integral that diverges (Pearson χ² and α = 1.5 when Q's tails are lighter "
+      "than P's, Neyman χ² the other way round: gdiv.evaluation.f_divergence_diverges); there a "
+      "critic's bound is no estimate of the divergence and can even be negative.",
   ]) + "\n"
 
 
@@ -412,7 +412,7 @@ def main(argv):
   results = rows
   if FLAGS.cross_table:
     start = time.perf_counter()
-    table = cross_table(mixture, fits, [n for n in names if n != "mle"], grid,
+    table = cross_table(mixture, fits, [n for n in names if n != "mle"],
                         critic_steps=FLAGS.cross_table_critic_steps,
                         batch_size=FLAGS.cross_table_batch_size, critic_hidden=config["critic_hidden"],
                         seed=FLAGS.seed)

@@ -48,7 +48,7 @@ from gdiv.fitting import divergence_names, options_note, restart_record, train_f
 from gdiv.fitting import study_divergences as f_study_divergences
 from gdiv import cli, divergences
 from gdiv.data import GaussianMixture
-from gdiv.evaluation import (best_isotropic_fit, best_mmd_fit, exact_f_divergence, gaussian_log_density,
+from gdiv.evaluation import (best_isotropic_fit, best_mmd_fit, f_divergence_to_gaussian,
                              integration_grid, mmd2_gaussian_mixtures, moment_fit)
 from gdiv.workdir import Workdir
 
@@ -81,15 +81,14 @@ def _gaussian(mu, sigma) -> GaussianMixture:
   return GaussianMixture.create([1.0], [mu], [sigma])
 
 
-def exact_objective(name: str, mixture: GaussianMixture, grid,
-                    bandwidths=None) -> Callable[[np.ndarray, float], float]:
-  """(μ, σ) ↦ what `name` minimises at Q = N(μ, σ² I): D_f(P‖Q) by quadrature (KL for mle), or
+def exact_objective(name: str, mixture: GaussianMixture, bandwidths=None) -> Callable[[np.ndarray, float], float]:
+  """(μ, σ) ↦ what `name` minimises at Q = N(μ, σ² I): D_f(P‖Q) by quadrature, +inf where the
+  tails make it infinite (KL for mle), or
   the closed-form MMD²(P, Q) at `bandwidths`."""
   if name == "mmd":
     return lambda mu, sigma: mmd2_gaussian_mixtures(mixture, _gaussian(mu, sigma), bandwidths)
   divergence = divergences.get("kl" if name == "mle" else name)
-  return lambda mu, sigma: exact_f_divergence(divergence, mixture.log_prob,
-                                              gaussian_log_density(np.asarray(mu), sigma), grid)
+  return lambda mu, sigma: f_divergence_to_gaussian(divergence, mixture, mu, sigma)
 
 
 def exact_fit(name: str, mixture: GaussianMixture, grid) -> dict:
@@ -99,12 +98,12 @@ def exact_fit(name: str, mixture: GaussianMixture, grid) -> dict:
     return {"mu": mu, "sigma": sigma, "value": value, "bandwidths": bandwidths}
   if name == "mle":
     mu, sigma = moment_fit(mixture)
-    return {"mu": mu, "sigma": sigma, "value": exact_objective(name, mixture, grid)(mu, sigma)}
+    return {"mu": mu, "sigma": sigma, "value": exact_objective(name, mixture)(mu, sigma)}
   mu, sigma, value = best_isotropic_fit(divergences.get(name), mixture, grid)
   return {"mu": mu, "sigma": sigma, "value": value}
 
 
-def study_row(name: str, mixture: GaussianMixture, fit: dict | None, best: dict, grid,
+def study_row(name: str, mixture: GaussianMixture, fit: dict | None, best: dict,
               error: str | None = None) -> dict:
   """One row of results.json: the learned fit (None if training diverged, with `error`) beside
   the exact one, and the exact fit's distance from the moment fit (the contrast)."""
@@ -115,7 +114,7 @@ def study_row(name: str, mixture: GaussianMixture, fit: dict | None, best: dict,
          **({"bandwidths": best["bandwidths"]} if "bandwidths" in best else {})}
   if fit is None:
     return {"mu": None, "sigma": None, "diverged": error, **row}
-  value_at_fit = exact_objective(name, mixture, grid, best.get("bandwidths"))(fit["mu"], fit["sigma"])
+  value_at_fit = exact_objective(name, mixture, best.get("bandwidths"))(fit["mu"], fit["sigma"])
   return {"mu": fit["mu"], "sigma": fit["sigma"], **row,
           "mu_error": float(np.linalg.norm(fit["mu"] - best["mu"])),
           "sigma_error": abs(fit["sigma"] - best["sigma"]), "value_at_fit": value_at_fit,
@@ -286,7 +285,7 @@ def main(argv):
     except FloatingPointError as e:
       fit, error = None, str(e)
       logging.warning("%s diverged: %s", name, error)
-    rows[name] = study_row(name, mixture, fit, exact_fit(name, mixture, grid), grid, error)
+    rows[name] = study_row(name, mixture, fit, exact_fit(name, mixture, grid), error)
     logging.info("%s: learned %s, exact mu=%s sigma=%.3f", name,
                  "diverged" if fit is None else f"mu={_vector(fit['mu'])} sigma={fit['sigma']:.3f}",
                  _vector(rows[name]["best_fit_mu"]), rows[name]["best_fit_sigma"])

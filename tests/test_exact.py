@@ -10,9 +10,10 @@ import scipy.stats
 
 from gdiv import divergences
 from gdiv.data import GaussianMixture
+from gdiv.divergences.f_divergences import FDivergence, alpha_divergence
 from gdiv.divergences.mmd import BANDWIDTH_MULTIPLIERS, MEDIAN_POINTS, median_heuristic
 from gdiv.evaluation import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit, exact_f_divergence,
-                             gaussian_log_density, median_heuristic_bandwidths, mmd2,
+                             f_divergence_to_gaussian, gaussian_log_density, median_heuristic_bandwidths, mmd2,
                              mmd2_gaussian_mixtures, moment_fit)
 
 
@@ -126,3 +127,46 @@ def test_best_mmd_fit_is_stationary_at_its_own_median_bandwidths():
   for i in range(3):  # a minimum at fixed bandwidths: no direction lowers MMD²
     step = np.eye(3)[i] * 1e-3
     assert objective(theta + step) > value and objective(theta - step) > value
+
+
+def _f_divergences():
+  return [d for d in map(divergences.get, divergences.names()) if isinstance(d, FDivergence)] + [
+      alpha_divergence(a) for a in (-1.0, 0.5, 3.0)]
+
+
+@pytest.mark.parametrize("divergence", _f_divergences(), ids=lambda d: d.name)
+def test_declared_tail_orders_are_the_log_slopes_of_f(divergence):
+  """tail_orders (k, m) against f itself: −d log|f|/d log u as u → 0⁺ and d log|f(u)/u|/d log u as
+  u → ∞, in float64 between 10^-60 and 10^-30, and 10^8 and 10^14 (larger u lose `gan`'s f to
+  cancellation); a log factor moves a slope by ~1/log u, below 0.05 there."""
+  with jax.enable_x64(True):
+    f = lambda u: float(jnp.abs(divergence.f(jnp.float64(u))))
+    slope = lambda g, a, b: (math.log(g(b)) - math.log(g(a))) / (math.log(b) - math.log(a))
+    at_zero = max(0.0, -slope(f, 1e-30, 1e-60))
+    at_infinity = max(0.0, slope(lambda u: f(u) / u, 1e8, 1e14))
+  np.testing.assert_allclose(divergence.tail_orders, (at_zero, at_infinity), atol=0.06)
+
+
+MIXTURE = GaussianMixture.create([0.3, 0.7], [-1.0, 1.5], [0.5, 1.0])  # widest std s = 1
+
+
+def _quadrature(divergence, sigma, half_width):
+  grid = np.linspace(-half_width, half_width, 40 * int(2 * half_width / 0.5) + 1)
+  return exact_f_divergence(divergence, MIXTURE.log_prob, gaussian_log_density(0.5, sigma), grid)
+
+
+@pytest.mark.parametrize("name, infinite, finite, widths", [("neyman", 1.5, 1.3, (20.0, 40.0)),
+                                                           ("pearson", 0.6, 0.8, (8.0, 12.0))])
+def test_the_exact_oracle_is_infinite_where_the_tails_diverge(name, infinite, finite, widths):
+  """Neyman's χ² = ∫(q − p)²/p is infinite for σ² ≥ 2s² (Q's tails heavier than P's), Pearson's
+  for σ² ≤ s²/2: the oracle says +inf there, where quadrature on any finite grid is finite but
+  grows without bound as the grid widens (half-widths `widths`); just inside, the oracle is finite
+  and agrees with a much wider grid (its own grid reaches as far as the integrand's decay needs)."""
+  divergence = divergences.get(name)
+  assert f_divergence_to_gaussian(divergence, MIXTURE, 0.5, infinite) == math.inf
+  assert _quadrature(divergence, infinite, widths[1]) > 1e3 * _quadrature(divergence, infinite, widths[0])
+  value = f_divergence_to_gaussian(divergence, MIXTURE, 0.5, finite)
+  assert math.isfinite(value)
+  np.testing.assert_allclose(value, _quadrature(divergence, finite, 3 * widths[0]), rtol=1e-7)
+  for other in ("kl", "reverse_kl", "js", "squared_hellinger", "total_variation", "jeffrey"):
+    assert math.isfinite(f_divergence_to_gaussian(divergences.get(other), MIXTURE, 0.5, infinite))

@@ -50,6 +50,9 @@ class FDivergence:
       ‖∇ₓv‖² in Roth et al.'s regulariser (`regulariser_weight`); None derives it
       from f*∘g_f and g_f by autodiff.
     recipe: how studies train it when they ask for recipes (gdiv.divergences.Recipe).
+    tail_orders: (k, m) with f(u) = O(u^-k) as u → 0⁺ and f(u)/u = O(u^m) as u → ∞, up to
+      logarithmic factors (0 where f or f(u)/u stays within a log); they decide where D_f is
+      infinite between densities with Gaussian tails (gdiv.evaluation.exact.f_divergence_diverges).
   """
 
   name: str
@@ -60,6 +63,7 @@ class FDivergence:
   f_domain: tuple[float, float] = (0.0, math.inf)
   curvature: ArrayFn | None = None
   recipe: Recipe = NO_RECIPE
+  tail_orders: tuple[float, float] = (0.0, 0.0)
 
   needs_critic = True
   needs_log_prob = False
@@ -170,6 +174,7 @@ PEARSON = FDivergence(
     f_domain=(-math.inf, math.inf),
     curvature=lambda v: jnp.full_like(v, 0.5),
     recipe=ROTH_RECIPE,
+    tail_orders=(0.0, 1.0),  # f(u)/u ~ u
 )
 
 NEYMAN = FDivergence(
@@ -182,6 +187,7 @@ NEYMAN = FDivergence(
     curvature=lambda v: 0.5 * jnp.exp(-0.5 * v),
     recipe=ROTH_SADDLE_RECIPE._replace(critic_bound=10.0, source=ROTH_SADDLE_RECIPE.source
                                        + "; critic bounded, 1 - e^{-v} and f*(g_f(v)) grow as e^{-v}"),
+    tail_orders=(1.0, 0.0),  # f(u) ~ 1/u
 )
 
 SQUARED_HELLINGER = FDivergence(
@@ -269,7 +275,8 @@ def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
   The scale s makes the optimal raw critic v* = |α| log(p/q), a scaled log
   density ratio, and keeps f*(g_f(v)) within e^{|v|}. α = ½ is 2·squared
   Hellinger, α = 2 is ½·Pearson, α = -1 is ½·Neyman. α may be a traced scalar
-  (a sweep over α vmapped as one program, gdiv.sweeps); it is then not checked.
+  (a sweep over α vmapped as one program, gdiv.sweeps); it is then not checked, and its
+  tail_orders (max(0, -α), max(0, α - 1)) are unknown (None).
   """
   if not isinstance(alpha, jax.core.Tracer):
     alpha = float(alpha)
@@ -295,6 +302,7 @@ def alpha_divergence(alpha, name: str | None = None) -> FDivergence:
       conjugate_activation=lambda v: jnp.expm1(jnp.sign(alpha) * v) / alpha,
       curvature=lambda v: jnp.exp(jnp.sign(alpha) * v) / alpha**2,
       recipe=ROTH_BOUNDED_RECIPE,
+      tail_orders=None if isinstance(alpha, jax.core.Tracer) else (max(0.0, -alpha), max(0.0, a1)),
   )
 
 

@@ -6,14 +6,16 @@ Samples: `precision_recall`, `prd`, `mode_metrics`, `frechet_distance` on a
 feature network's features (`features`: the shipped 8×8 digits classifier,
 `features.digits_network()`, or one trained here on any image data set, `features.for_images`;
 `features.sample_scores`, `features.histogram_scores`). Two-sample: `mmd2`, `mmd_test`, `variational_divergence`.
-Exact: `exact_f_divergence` by quadrature, `best_gaussian_fit` / `best_isotropic_fit`
+Exact: `exact_f_divergence` by quadrature, `f_divergence_to_gaussian` (+inf where the tails make
+it infinite: `f_divergence_diverges`), `best_gaussian_fit` / `best_isotropic_fit`
 (f-divergences), `moment_fit` (maximum likelihood), `mmd2_gaussian_mixtures` (closed
 form), `median_heuristic_bandwidths` and `best_mmd_fit`.
 """
 
 from gdiv.divergences.quadrature import exact_f_divergence
 from gdiv.evaluation import features
-from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit, gaussian_log_density,
+from gdiv.evaluation.exact import (best_gaussian_fit, best_isotropic_fit, best_mmd_fit, f_divergence_diverges,
+                                   f_divergence_to_gaussian, gaussian_log_density,
                                    integration_grid, median_heuristic_bandwidths, mmd2_gaussian_mixtures,
                                    moment_fit)
 from gdiv.evaluation.likelihood import nll, parzen_log_likelihood
@@ -23,7 +25,7 @@ from gdiv.evaluation.two_sample import (fresh_critic_bound, median_bandwidths, m
 
 __all__ = [
     "best_gaussian_fit", "best_isotropic_fit", "best_mmd_fit",
-    "exact_f_divergence", "features", "frechet_distance", "fresh_critic_bound", "gaussian_log_density", "integration_grid",
+    "exact_f_divergence", "f_divergence_diverges", "f_divergence_to_gaussian", "features", "frechet_distance", "fresh_critic_bound", "gaussian_log_density", "integration_grid",
     "median_bandwidths", "median_heuristic_bandwidths", "mmd2", "mmd2_gaussian_mixtures", "mmd_test",
     "mode_metrics", "moment_fit", "nll", "parzen_log_likelihood", "prd", "precision_recall",
     "variational_divergence",

@@ -1,7 +1,7 @@
 """Exact divergences for studies that know both densities.
 
-f-divergences by quadrature on 1-D and 2-D grids (gdiv.divergences.quadrature), and the best isotropic
-Gaussian fit N(μ, σ² I) under each; MMD² between Gaussian mixtures in closed
+f-divergences by quadrature on 1-D and 2-D grids (gdiv.divergences.quadrature), +inf where the
+tails make them infinite, and the best isotropic Gaussian fit N(μ, σ² I) under each; MMD² between Gaussian mixtures in closed
 form, the population value of the training's median-heuristic bandwidths, and
 the best isotropic Gaussian fit under MMD.
 """
@@ -18,7 +18,8 @@ import numpy as np
 from gdiv.data import GaussianMixture
 from gdiv.divergences.f_divergences import FDivergence
 from gdiv.divergences.mmd import BANDWIDTH_MULTIPLIERS, MEDIAN_POINTS
-from gdiv.divergences.quadrature import LogDensity, grid_axes, grid_points, integrate_f, trapezoid
+from gdiv.divergences.quadrature import (LogDensity, exact_f_divergence, grid_axes, grid_points, integrate_f,
+                                        trapezoid)
 
 _NELDER_MEAD = dict(xatol=1e-6, fatol=1e-10, maxiter=4000)
 _GRID_MASS_TOLERANCE = 1e-6  # best_isotropic_fit's candidates Q must hold this much of their mass on the grid
@@ -57,6 +58,51 @@ def gaussian_log_density(mu, sigma) -> LogDensity:
     return (-0.5 * jnp.sum(((x - mu) / sigma) ** 2, axis=-1) - dim * jnp.log(sigma)
             - 0.5 * dim * math.log(2 * math.pi))
   return log_q
+
+
+def f_divergence_diverges(divergence: FDivergence, target: GaussianMixture, sigma):
+  """Whether D_f(P‖N(μ, σ² I)) = +∞ for a Gaussian mixture P, decided by the tails (any μ).
+
+  Far out, p ∝ exp(−‖x‖²/(2s²)) up to lower-order terms (s: P's widest component std) and
+  q ∝ exp(−‖x‖²/(2σ²)), so u = p/q → 0 where σ > s and u → ∞ where σ < s. With the divergence's
+  tail_orders (k, m): f(u) = O(u^-k) at 0 makes the integrand q f(u) ~ q^(1+k) p^(-k), whose
+  exponent −‖x‖²((1+k)/σ² − k/s²)/2 is not negative iff σ² ≥ (1+k)/k · s²; f(u)/u = O(u^m) at
+  ∞ makes it p f(u)/u ~ p^(1+m) q^(-m), infinite iff σ² ≤ m/(1+m) · s². (Neyman's χ², k = 1:
+  infinite for σ² ≥ 2s²; Pearson's, m = 1: for σ² ≤ s²/2.) On the boundary the integrand tends
+  to a constant or grows along one direction: infinite too. A finite grid cannot see either;
+  its trapezoid sum is finite. σ may be traced; returns a bool array then.
+  """
+  if divergence.tail_orders is None:
+    raise ValueError(f"{divergence.name!r} has a traced parameter, so its tails are unknown; "
+                     "build it with a concrete value for an exact oracle.")
+  k, m = divergence.tail_orders
+  s2, v = float(np.max(target.stds)) ** 2, jnp.asarray(sigma) ** 2
+  too_wide = (k > 0) & ((1 + k) * s2 <= k * v)
+  too_narrow = (m > 0) & (m * s2 >= (1 + m) * v)
+  return too_wide | too_narrow
+
+
+def _tail_rate(divergence: FDivergence, target: GaussianMixture, sigma: float) -> float:
+  """a > 0 with the integrand of D_f(P‖N(μ, σ² I)) ∝ exp(−a‖x‖²/2) far out (see
+  `f_divergence_diverges`, where a ≤ 0): (1+k)/σ² − k/s² for σ > s, (1+m)/s² − m/σ² for σ < s."""
+  k, m = divergence.tail_orders
+  s2, v = float(np.max(target.stds)) ** 2, sigma**2
+  return (1 + k) / v - k / s2 if v > s2 else (1 + m) / s2 - m / v
+
+
+def f_divergence_to_gaussian(divergence: FDivergence, target: GaussianMixture, mu, sigma, grid=None) -> float:
+  """D_f(P‖N(μ, σ² I)) for a Gaussian mixture P: +inf where the tails make it infinite
+  (`f_divergence_diverges`), else by quadrature on `grid`. The default grid is
+  `integration_grid(target)` widened until it holds the integrand down to e^-45 of its peak
+  (its decay rate `_tail_rate` is known): a Q wider than P, or a slowly decaying χ² near its
+  divergence, has mass beyond P's ± 12 stds."""
+  if bool(f_divergence_diverges(divergence, target, sigma)):
+    return math.inf
+  if grid is None:
+    s = float(np.max(target.stds))
+    reach = math.sqrt(90 / _tail_rate(divergence, target, sigma)) + float(np.max(np.abs(target.means - mu)))
+    grid = integration_grid(target, width=max(12.0, reach / s))
+  return exact_f_divergence(divergence, target.log_prob, gaussian_log_density(np.asarray(mu), sigma), grid)
 
 
 def moment_fit(mixture: GaussianMixture) -> tuple[np.ndarray, float]:
@@ -98,6 +144,7 @@ def best_isotropic_fit(divergence: FDivergence, target: GaussianMixture,
   trapezoid integral off 1 by more than 1e-6: too wide, or too narrow to
   resolve) counts as +inf; otherwise a bounded divergence such as total
   variation would find a spurious minimum at σ → ∞, where Q leaves the grid.
+  So does a Q whose tails make the divergence infinite (`f_divergence_diverges`).
   """
   grid = integration_grid(target) if grid is None else grid
 
@@ -105,7 +152,8 @@ def best_isotropic_fit(divergence: FDivergence, target: GaussianMixture,
   def objective(theta, points, log_p, axes):
     log_q = gaussian_log_density(theta[:-1], jnp.exp(theta[-1]))(points)
     on_grid = jnp.abs(trapezoid(jnp.exp(log_q), axes) - 1) < _GRID_MASS_TOLERANCE
-    return jnp.where(on_grid, integrate_f(divergence, log_p, log_q, axes), jnp.inf)
+    finite = on_grid & ~f_divergence_diverges(divergence, target, jnp.exp(theta[-1]))
+    return jnp.where(finite, integrate_f(divergence, log_p, log_q, axes), jnp.inf)
 
   with jax.enable_x64(True):
     axes = grid_axes(grid)
