@@ -22,7 +22,6 @@ resolves them into the point's config once (gdiv.study, `recipe`), so its table 
 
 from __future__ import annotations
 
-
 import flax.linen as nn
 import optax
 
