@@ -51,16 +51,13 @@ from gdiv import cli, divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, f_divergence_to_gaussian, integration_grid,
                              variational_divergence)
-from gdiv.fitting import (EVAL_BATCHES, IsotropicGaussian, build_trainer, divergence_names, options_note,
-                          restart_record, train_fit)
+from gdiv.fitting import (EVAL_BATCHES, LOWER_BOUND_SLACK_SE, IsotropicGaussian, build_trainer,
+                          compare_with_best_fit, divergence_names, options_note, train_fit)
 from gdiv.models import MLPCritic
 from gdiv.runner import check_schedule
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
-
-LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
-
 
 def _floats(values: Sequence[str], name: str) -> list[float]:
   try:
@@ -92,28 +89,6 @@ def _validate_mixture(flag_values) -> bool:
   if mixture.dim != 1:
     raise flags.ValidationError("This study fits 1-D mixtures: give one mean per component.")
   return True
-
-
-def study_row(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
-  """Compare a learned fit with the exact best fit; one row of results.json."""
-  # mle minimises KL(P||Q): its exact counterpart is the KL best fit.
-  exact_div = divergences.get("kl" if divergence_name == "mle" else divergence_name)
-  best_mu, best_sigma, best_value = best_gaussian_fit(exact_div, mixture, grid)
-  mu = float(fit["mu"][0])
-  at_fit = f_divergence_to_gaussian(exact_div, mixture, mu, fit["sigma"])
-  row = {"mu": mu, "sigma": fit["sigma"], "best_fit_mu": best_mu,
-         "best_fit_sigma": best_sigma, "best_fit_divergence": best_value,
-         "divergence_at_fit": at_fit, "mu_error": abs(mu - best_mu),
-         "sigma_error": abs(fit["sigma"] - best_sigma)}
-  if fit["estimate_name"] == "variational_bound":
-    row["variational_estimate"] = fit["estimate"]
-    row["variational_estimate_se"] = fit["estimate_se"]
-    row["lower_bound_holds"] = bool(
-        fit["estimate"] <= best_value + LOWER_BOUND_SLACK_SE * fit["estimate_se"])
-  else:
-    row["variational_estimate"] = None  # maximum likelihood has no variational bound
-    row["nll"] = fit["estimate"]
-  return {**row, **restart_record(fit)}
 
 
 def results_table(rows: dict, mixture: GaussianMixture, config: dict) -> str:
@@ -217,7 +192,7 @@ def _best_fit(divergence_name: str, weights: tuple, means: tuple, stds: tuple) -
 
 def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """(μ̂, σ̂, their distance to the exact best fit (μ*, σ*)), and 1000 model samples."""
-  params = state.model_params["params"]
+  params = training.evaluated_params(state)["params"]
   mu, sigma = float(params["mean"][0]), float(np.exp(params["log_scale"][0]))
   best_mu, best_sigma = _best_fit(config.divergence, tuple(config.mixture_weights),
                                   tuple(config.mixture_means), tuple(config.mixture_stds))
@@ -403,7 +378,7 @@ def main(argv):
   for name in names:
     fit = fits[name] = train_fit(name, mixture, workdir=workdir, **train_kwargs,
                                  **cli.fit_options(config))
-    rows[name] = study_row(name, mixture, fit, grid)
+    rows[name] = compare_with_best_fit(name, mixture, fit, grid)
     logging.info("%s: mu=%.3f sigma=%.3f (best %.3f, %.3f)", name, rows[name]["mu"], fit["sigma"],
                  rows[name]["best_fit_mu"], rows[name]["best_fit_sigma"])
     samples.append(fit["samples"])

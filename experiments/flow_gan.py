@@ -125,7 +125,7 @@ def evaluate(config, trainer: training.Trainer, state: training.TrainState):
   """Test (and validation) NLL in data space, sample scores on as many samples as test images,
   and the samples."""
   data_set = image_studies.image_data(config)
-  nll_of = lambda x: nll(flow(config), state.model_params, x, levels=data_set.levels,
+  nll_of = lambda x: nll(flow(config), training.evaluated_params(state), x, levels=data_set.levels,
                          logit_alpha=config.logit_alpha, key=jax.random.key(config.seed + 2))
   likelihood = nll_of(data_set.test.x)
   samples = to_images(trainer.sample(state, jax.random.key(config.seed + 1), len(data_set.test.x)),

@@ -110,7 +110,7 @@ def scores(config, model: models.Model, trainer: training.Trainer, state: traini
     modes = mode_metrics(samples, mixture.means, mixture.stds)
     out |= {"modes": modes["modes"], "high_quality_pct": 100 * modes["high_quality"]}
   if model.has_log_prob:
-    out["test_nll"] = nll(model, state.model_params, test, key=jax.random.key(config.seed + 2))["nll"]
+    out["test_nll"] = nll(model, training.evaluated_params(state), test, key=jax.random.key(config.seed + 2))["nll"]
   return out, samples
 
 

@@ -43,7 +43,7 @@ DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
-SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
+SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty", "average_decay",
              *training.stabilisers())
 
 
@@ -239,7 +239,8 @@ def main(argv):
   validate(config)
   workdir = Workdir(FLAGS.workdir)
   # a decaying step size is a function of config.steps: such a run cannot be extended
-  resumable = tuple(f for f in RESUMABLE_CHANGES if f != "steps" or not config.learning_rate_decay)
+  resumable = tuple(f for f in RESUMABLE_CHANGES
+                    if f != "steps" or config.learning_rate_schedule == "constant")
   cli.check_resume(workdir, config.to_dict(), config.steps, "--config.steps", may_differ=resumable)
   workdir.write_config(config.to_dict())
   mixture = dataset(config)

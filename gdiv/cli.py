@@ -127,23 +127,35 @@ def define_fit_flags(default_restarts: int = 1, default_use_recipe: bool = False
   flags.DEFINE_bool("use_recipe", default_use_recipe, "Train each divergence with its recipe "
                     "(gdiv.divergences.Recipe: generator loss, stabilisers); a stabiliser flag set "
                     "here replaces the recipe's.")
+  flags.DEFINE_enum("learning_rate_schedule", "constant", training.SCHEDULES,
+                    "Both step sizes: constant, or decayed to 0 at --steps (linear, cosine).")
+  flags.DEFINE_float("average_decay", 0.0, "β > 0: report the fit of the model's iterate average "
+                     "(gdiv.training.averaged; 1: uniform over the updates after --average_start).",
+                     lower_bound=0.0, upper_bound=1.0)
+  flags.DEFINE_integer("average_start", 0, "The update after which the iterate average starts.",
+                       lower_bound=0)
 
 
-FIT_OPTIONS = ("restarts", "stabilisers", "use_recipe")  # train_fit's, as fit_options_from_flags records them
+FIT_OPTIONS = ("restarts", "stabilisers", "use_recipe", "optimisation")  # train_fit's, as fit_options_from_flags records them
 
 
 def fit_options(config: dict) -> dict:
-  """train_fit's restarts, stabilisers and use_recipe from a fit study's config (those it records)."""
+  """train_fit's restarts, stabilisers, use_recipe and optimisation from a fit study's config (those it
+  records)."""
   return {k: config[k] for k in FIT_OPTIONS if k in config}
 
 
 def fit_options_from_flags() -> dict:
-  """{"stabilisers": the ones set (with roth_anneal_steps), "restarts": K}, leaving out what is at
+  """{"stabilisers": the ones set (with roth_anneal_steps), "optimisation": the schedule and average
+  set, "restarts": K}, leaving out what is at
   its plain value, so a run that asks for none records the config it always did."""
   stabilisers = {name: FLAGS[name].value for name in training.stabilisers() if FLAGS[name].value}
   if FLAGS.roth_gamma and FLAGS.roth_anneal_steps:
     stabilisers["roth_anneal_steps"] = FLAGS.steps if FLAGS.roth_anneal_steps < 0 else FLAGS.roth_anneal_steps
+  optimisation = {name: FLAGS[name].value for name in ("learning_rate_schedule", "average_decay", "average_start")
+                  if FLAGS[name].value not in (0, "constant")}
   return {**({"stabilisers": stabilisers} if stabilisers else {}),
+          **({"optimisation": optimisation} if optimisation else {}),
           **({"restarts": FLAGS.restarts} if FLAGS.restarts > 1 else {}),
           **({"use_recipe": True} if FLAGS.use_recipe else {})}
 

@@ -34,7 +34,7 @@ from absl import logging
 from gdiv import divergences, sweeps, training
 from gdiv.checkpoints import Checkpointer
 from gdiv.data import GaussianMixture
-from gdiv.evaluation import fresh_critic_bound
+from gdiv.evaluation import best_gaussian_fit, f_divergence_to_gaussian, fresh_critic_bound
 from gdiv.models import Gaussian, MLPCritic
 from gdiv.names import did_you_mean
 from gdiv.runner import run_sweep, run_training
@@ -42,6 +42,7 @@ from gdiv.workdir import Workdir
 
 EVAL_BATCHES = 100  # fresh batches on which the final estimate is averaged
 SELECTION_CRITIC_STEPS = 2000  # a fresh critic's steps per restart when choosing among restarts
+LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
 
 
 class IsotropicGaussian(Gaussian):
@@ -60,15 +61,18 @@ class IsotropicGaussian(Gaussian):
 
 def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learning_rate,
                   critic_hidden: Sequence[int], n_critic: int, scheme: str,
-                  generator_loss: str, stabilisers: dict | None = None) -> training.Trainer:
+                  generator_loss: str, stabilisers: dict | None = None,
+                  optimisation: dict | None = None) -> training.Trainer:
   """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps.
 
   stabilisers: flat critic options (gdiv.training.critic_options: r1_penalty, r2_penalty, roth_gamma,
   roth_anneal_steps, critic_bound, ...); they act on a critic, so a divergence without one ignores them.
+  optimisation: flat optimiser fields (gdiv.training.trainer_from_config: learning_rate_schedule with
+  steps, average_decay, average_start).
   """
   config = ml_collections.ConfigDict(dict(
       divergence=divergence_name, optimizer="sgd", scheme=scheme, n_critic=n_critic,
-      generator_loss=generator_loss, **(stabilisers or {})))
+      generator_loss=generator_loss, **(stabilisers or {}), **(optimisation or {})))
   rates = {"learning_rate": learning_rate, "critic_learning_rate": critic_learning_rate}  # possibly traced
   return training.trainer_from_config(config, IsotropicGaussian(dim=dim), MLPCritic(hidden=tuple(critic_hidden)),
                                       hparams=rates)
@@ -98,12 +102,12 @@ def _estimates(trainer: training.Trainer, state: training.TrainState, sample_dat
 
 def _fit(trainer, state, sample_data, seed: int, num_samples: int) -> dict:
   estimates = _estimates(trainer, state, sample_data, jax.random.key(seed + 1))
-  params = state.model_params["params"]
+  params = training.evaluated_params(state)["params"]
   return {"mu": np.asarray(params["mean"], np.float64),
           "sigma": float(np.exp(params["log_scale"][0])), "estimate_name": trainer.divergence.estimate_name,
           "estimate": float(estimates.mean()),
           "estimate_se": float(estimates.std(ddof=1) / math.sqrt(EVAL_BATCHES)),
-          "params": state.model_params,
+          "params": training.evaluated_params(state),
           "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
 
 
@@ -124,7 +128,8 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
               critic_hidden: Sequence[int] = (64, 64), n_critic: int = 1,
               scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
               log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None,
-              stabilisers: dict | None = None, restarts: int = 1, use_recipe: bool = False) -> dict:
+              stabilisers: dict | None = None, restarts: int = 1, use_recipe: bool = False,
+              optimisation: dict | None = None) -> dict:
   """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
 
   Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
@@ -136,7 +141,9 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   metrics and checkpoints go under the divergence's name and a rerun resumes
   (a finished fit is evaluated again without training). use_recipe: the divergence's
   recipe (`recipe_options`) replaces n_critic and generator_loss and joins `stabilisers`
-  (whose own entries win).
+  (whose own entries win). optimisation: the step sizes' schedule and the iterate average
+  (learning_rate_schedule, average_decay, average_start; build_trainer); the reported fit is the
+  average's when one is kept.
   """
   if use_recipe:
     recipe = recipe_options(divergence_name, steps)
@@ -146,7 +153,7 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   build = lambda **hparams: build_trainer(
       divergence_name, mixture.dim, learning_rate=learning_rate, critic_learning_rate=critic_learning_rate,
       critic_hidden=critic_hidden, n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
-      stabilisers=stabilisers)
+      stabilisers=stabilisers, optimisation={**(optimisation or {}), "steps": steps})
   sample_data = lambda key: mixture.sample(key, batch_size)
   example = jnp.zeros((batch_size, mixture.dim))
   trainer = build()
@@ -173,7 +180,7 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   measured = [r for r in healthy if scores[r] >= _constant_critic_value(trainer.divergence)]
   chosen = min(measured or healthy, key=lambda r: scores[r])
   fit = _fit(trainer, jax.tree.map(lambda x: x[chosen], swept.runs), sample_data, seed, num_samples)
-  params = swept.runs.model_params["params"]
+  params = training.evaluated_params(swept.runs)["params"]
   with np.errstate(over="ignore"):  # a frozen, diverged restart may hold a huge log σ: σ = inf
     sigmas = np.exp(np.asarray(params["log_scale"], np.float64)[:, 0])
   fit["chosen_restart"] = chosen
@@ -181,6 +188,28 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
                       "selection_estimate": float(scores[r]), "diverged_at": int(diverged[r])}
                      for r in range(restarts)]
   return fit
+
+
+def compare_with_best_fit(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
+  """A 1-D fit (train_fit's) beside the exact best fit (μ*, σ*) and D_f at both; a study's row."""
+  # mle minimises KL(P||Q): its exact counterpart is the KL best fit.
+  exact_div = divergences.get("kl" if divergence_name == "mle" else divergence_name)
+  best_mu, best_sigma, best_value = best_gaussian_fit(exact_div, mixture, grid)
+  mu = float(fit["mu"][0])
+  at_fit = f_divergence_to_gaussian(exact_div, mixture, mu, fit["sigma"])
+  row = {"mu": mu, "sigma": fit["sigma"], "best_fit_mu": best_mu,
+         "best_fit_sigma": best_sigma, "best_fit_divergence": best_value,
+         "divergence_at_fit": at_fit, "mu_error": abs(mu - best_mu),
+         "sigma_error": abs(fit["sigma"] - best_sigma)}
+  if fit["estimate_name"] == "variational_bound":
+    row["variational_estimate"] = fit["estimate"]
+    row["variational_estimate_se"] = fit["estimate_se"]
+    row["lower_bound_holds"] = bool(
+        fit["estimate"] <= best_value + LOWER_BOUND_SLACK_SE * fit["estimate_se"])
+  else:
+    row["variational_estimate"] = None  # maximum likelihood has no variational bound
+    row["nll"] = fit["estimate"]
+  return {**row, **restart_record(fit)}
 
 
 def options_note(config: dict, names: Sequence[str]) -> str:
@@ -193,11 +222,25 @@ def options_note(config: dict, names: Sequence[str]) -> str:
                  "held-out data kept")
   if config.get("stabilisers"):
     parts.append("stabilisers " + ", ".join(f"{k}={v:g}" for k, v in config["stabilisers"].items()))
+  if note := _optimisation_note(config.get("optimisation", {})):
+    parts.append(note)
   if config.get("use_recipe"):
     recipes = {n: divergences.recipe_of(divergences.get(n)) for n in names}
     parts.append("each divergence's recipe (Adam's β do not apply to plain gradient steps): " + "; ".join(
         f"{n}: {r.describe()}" for n, r in recipes.items() if r.settings()))
   return "".join(f" {p[0].upper()}{p[1:]}." for p in parts)
+
+
+def _optimisation_note(optimisation: dict) -> str:
+  """The protocol's words for a fit's step-size schedule and iterate average."""
+  parts = []
+  if optimisation.get("learning_rate_schedule", "constant") != "constant":
+    parts.append(f"step sizes decayed to 0 ({optimisation['learning_rate_schedule']})")
+  decay, start = optimisation.get("average_decay", 0), optimisation.get("average_start", 0)
+  if decay:
+    kind = "uniform average" if decay == 1 else f"moving average (β = {decay:g})"
+    parts.append(f"the fit reported is the {kind} of the model's iterates after update {start}")
+  return "; ".join(parts)
 
 
 def _restart_metrics_logger(workdir: Workdir, name: str):
@@ -242,11 +285,9 @@ def _selection_estimates(trainer: training.Trainer, runs: training.TrainState, m
     per_run = lambda state: jnp.mean(jax.vmap(
         lambda k: trainer.estimate(state, sample_data(jax.random.fold_in(k, 1)), k))(keys))
   else:
-    model = IsotropicGaussian(dim=mixture.dim)
     per_run = lambda state: fresh_critic_bound(
-        divergence, mixture.sample, lambda k, n: model.apply(state.model_params, k, n, method=model.sample),
-        key, steps=SELECTION_CRITIC_STEPS, batch_size=512, critic=MLPCritic(hidden=(64, 64)),
-        eval_samples=100_000)
+        divergence, mixture.sample, lambda k, n: trainer.sample(state, k, n), key,
+        steps=SELECTION_CRITIC_STEPS, batch_size=512, critic=MLPCritic(hidden=(64, 64)), eval_samples=100_000)
   return np.asarray(jax.jit(jax.vmap(per_run))(runs), np.float64)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from gdiv import plugins
 from gdiv.sharding import is_writer
 
+OFF = (0, None, False, "constant")  # a config field's values that turn its option off
 
 def _jsonable(value: Any) -> Any:
   if isinstance(value, dict):
@@ -91,17 +92,18 @@ class Workdir:
     If this directory holds checkpoints and a config.json, every field except
     `may_differ` must be equal to `config`'s; otherwise a ValueError names the
     fields that differ (nested ones by dotted name, e.g. config.steps). A field the saved
-    config lacks is equal when its value is off (0, None, False): options added to gdiv since the
-    run was saved, such as a new penalty's weight, change nothing it computed.
+    config lacks is equal when its value is off (0, None, False, "constant"): options added to gdiv
+    since the run was saved, such as a new penalty's weight, change nothing it computed; so is an
+    off field only the saved config has (an option gdiv has since renamed).
     """
     saved_path = self.path / "config.json"
     if not saved_path.exists() or not any(self.checkpoint_dir().glob("**/_CHECKPOINT_METADATA")):
       return
     saved = _flat(json.loads(saved_path.read_text()))
     current = _flat(json.loads(json.dumps(_jsonable(_with_imports(config)))))
-    added_off = lambda k: k not in saved and current[k] in (0, None, False)
+    one_sided_off = lambda k: (k not in saved and current[k] in OFF) or (k not in current and saved[k] in OFF)
     changed = sorted(k for k in set(saved) | set(current)
-                     if k not in may_differ and saved.get(k) != current.get(k) and not added_off(k))
+                     if k not in may_differ and saved.get(k) != current.get(k) and not one_sided_off(k))
     if changed:
       detail = ", ".join(f"{k}: {_short(saved.get(k))} → {_short(current.get(k))}" for k in changed)
       raise ValueError(f"{self.path} holds checkpoints of a run with another configuration ({detail}). "

@@ -51,8 +51,10 @@ def _assert_bitwise_equal(a, b):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_stopped_and_resumed_run_is_bitwise_identical_to_an_uninterrupted_one(tmp_path):
-  config = _config()
+@pytest.mark.parametrize("options", [{}, {"average_decay": 0.99, "average_start": 50,
+                                      "learning_rate_schedule": "cosine"}], ids=["plain", "averaged"])
+def test_stopped_and_resumed_run_is_bitwise_identical_to_an_uninterrupted_one(tmp_path, options):
+  config = _config(**options)
   straight = _run(config, Workdir(tmp_path / "straight"), steps=200)
   resumed_dir = Workdir(tmp_path / "resumed")
   first = _run(config, resumed_dir, steps=100)
@@ -186,6 +188,7 @@ def test_a_run_saved_before_a_config_field_existed_resumes_while_the_field_is_of
   (workdir.checkpoint_dir() / "100").mkdir(parents=True)
   (workdir.checkpoint_dir() / "100" / "_CHECKPOINT_METADATA").write_text("{}")
   workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 0.0})
+  workdir.check_config({"steps": 100, "new_schedule": "constant"})  # and a renamed one, both off
   with pytest.raises(ValueError, match=r"another configuration \(new_penalty: None → 10.0\)"):
     workdir.check_config({"steps": 100, "r1_penalty": 0.0, "new_penalty": 10.0})
 

@@ -59,11 +59,11 @@ PROTOCOLS = {
     "pacgan": dict(generator_hidden=(400, 400, 400, 400), generator_batch_norm=True,
                    critic_hidden=(200, 200, 200), critic_activation="maxout", critic_maxout_pieces=5,
                    init_std=0.02, learning_rate=1e-4, critic_learning_rate=1e-4, beta1=0.8,
-                   batch_size=100, steps=400_000, learning_rate_decay=False, log_every=10_000,
+                   batch_size=100, steps=400_000, learning_rate_schedule="constant", log_every=10_000,
                    checkpoint_every=50_000, seeds=10),
     "cpu": dict(generator_hidden=(64, 64, 64), critic_hidden=(64, 64, 64),
                 learning_rate=1e-3, critic_learning_rate=1e-3, beta1=0.5, batch_size=256,
-                steps=20_000, learning_rate_decay=True, log_every=1000, checkpoint_every=5000,
+                steps=20_000, learning_rate_schedule="linear", log_every=1000, checkpoint_every=5000,
                 seeds=5),
 }
 

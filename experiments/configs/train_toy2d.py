@@ -51,7 +51,9 @@ def get_config() -> ml_collections.ConfigDict:
   config.critic_learning_rate = 2e-4
   config.beta1 = 0.5
   config.beta2 = 0.999
-  config.learning_rate_decay = False  # True: both step sizes decay linearly to 0 at config.steps
+  config.learning_rate_schedule = "constant"  # "linear" | "cosine": both step sizes decay to 0 at config.steps
+  config.average_decay = 0.0  # β > 0: evaluate, sample and report the model's iterate average (training.averaged)
+  config.average_start = 0  # the update after which the average starts (before it: the iterate)
   config.batch_size = 256
   config.steps = 10_000
   # Devices: True splits each batch over all visible devices (jax.sharding, 'data' axis).

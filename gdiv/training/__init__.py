@@ -7,14 +7,16 @@
   state = trainer.init(key, example_batch)
   state, metrics = trainer.step(state, batch)
 
-The parts (each a module here): state (TrainState, Trainer), streams (named PRNG keys),
+The parts (each a module here): state (TrainState, Trainer), streams (named PRNG keys), averaging
+(`averaged(model_optimizer, decay)`: evaluate and report the iterates' average),
 evaluations, critic (transforms such as `bounded`), penalties, losses, negatives, schemes,
 trainer (`make_trainer`), settings (flat config fields → those values), from_config (a study's
 config → its Trainer: `trainer_from_config`), loop.
 """
 
+from gdiv.training.averaging import AveragedState, averaged, evaluated_params
 from gdiv.training.critic import bounded, is_set
-from gdiv.training.from_config import Fields, optimizer_from_config, trainer_from_config
+from gdiv.training.from_config import SCHEDULES, Fields, optimizer_from_config, trainer_from_config
 from gdiv.training.loop import check_finite, make_train_loop
 from gdiv.training.losses import GENERATOR_LOSSES
 from gdiv.training.negatives import NegativeData
@@ -26,8 +28,10 @@ from gdiv.training.state import Trainer, TrainState, apply_with_state, split_var
 from gdiv.training.trainer import check_pairing, default_penalties, make_trainer
 
 __all__ = [
-    "Fields", "GENERATOR_LOSSES", "NegativeData", "Penalty", "SCHEMES", "Scheme", "TrainState", "Trainer",
-    "alternating", "apply_with_state", "bounded", "check_finite", "check_pairing", "config_options", "critic_options",
-    "default_penalties", "is_set", "make_train_loop", "make_trainer", "optimizer_from_config", "penalties", "recipe_fields", "scheme_of",
-    "simultaneous", "split_variables", "stabilisers", "trainer_from_config",
+    "AveragedState", "Fields", "GENERATOR_LOSSES", "NegativeData", "Penalty", "SCHEDULES",
+    "SCHEMES", "Scheme", "TrainState", "Trainer", "alternating", "apply_with_state", "averaged",
+    "bounded", "check_finite", "check_pairing", "config_options", "critic_options",
+    "default_penalties", "evaluated_params", "is_set", "make_train_loop", "make_trainer",
+    "optimizer_from_config", "penalties", "recipe_fields", "scheme_of", "simultaneous",
+    "split_variables", "stabilisers", "trainer_from_config",
 ]

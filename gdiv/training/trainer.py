@@ -28,6 +28,7 @@ from gdiv import divergences as divergences_lib
 from gdiv.divergences import Divergence
 from gdiv.models import Model, check_data_shape
 from gdiv.training import losses, negatives as negatives_lib, penalties as penalties_lib, schemes, streams
+from gdiv.training.averaging import evaluated_params
 from gdiv.training.critic import CriticTransform, critic_fn
 from gdiv.training.evaluations import make_evaluate
 from gdiv.training.state import Trainer, TrainState, apply_with_state, split_variables
@@ -84,20 +85,22 @@ def make_init(model: Model, critic, model_optimizer, critic_optimizer):
 
 
 def make_estimate(model: Model, evaluate, divergence: Divergence):
-  """estimate(state, batch, key): the divergence's estimate at the state (evaluation mode), samples from key."""
+  """estimate(state, batch, key): the divergence's estimate at the state's evaluated parameters (the
+  average when the model optimizer keeps one) in evaluation mode, samples from key."""
   def estimate(state: TrainState, batch, key) -> jax.Array:
     check_data_shape(model, batch, "batch")
-    ev, _ = evaluate(state.model_params, state.critic_params, (state.model_state, state.critic_state),
+    ev, _ = evaluate(evaluated_params(state), state.critic_params, (state.model_state, state.critic_state),
                      batch, key, train=False)
     return divergence.estimate(ev)
   return estimate
 
 
 def make_sample(model: Model):
-  """sample(state, key, n): n model samples in evaluation mode; jitted, one program per n."""
+  """sample(state, key, n): n samples of the evaluated parameters in evaluation mode; jitted, one
+  program per n."""
   @functools.partial(jax.jit, static_argnums=2)
   def sample(state: TrainState, key, n: int) -> jax.Array:
-    return apply_with_state(model, state.model_params, state.model_state, key, n, train=False,
+    return apply_with_state(model, evaluated_params(state), state.model_state, key, n, train=False,
                             method=model.sample)[0]
   return sample
 
