@@ -43,7 +43,7 @@ DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes (extending a run is fine; changing its model is not).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
-SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty", "average_decay",
+SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
              *training.stabilisers())
 
 

@@ -7,15 +7,18 @@ f-divergences train against an MLP critic with f-GAN's single-step method.
 Restarts (`restarts=K`): mode-seeking divergences have local minima on mixtures
 with separated modes, so a run can stop at a worse fit than the global one.
 K runs are trained as one vmapped program (gdiv.sweeps): restart 0 from the
-plain initialisation N(0, I), restart r ≥ 1 with its mean on a data point drawn
-with its own key and its scale the data's standard deviation times K^{-1/D}
-(the K restarts share the data's volume, so each starts as local as a mode). The fit kept is the restart
+plain initialisation N(0, I), restarts 1..K−1 at the centres of K−1 clusters
+of a data sample (k-means from k-means++ seeding, deterministic given the seed;
+`restart_starts`), each with its cluster's spread as its scale, so the restarts
+start in different modes rather than where most of the mass is. The fit kept is the restart
 with the smallest *estimated* divergence, never the exact one: for an
 f-divergence the bound of a fresh critic trained against each restart's Q on
 held-out data (gdiv.evaluation.fresh_critic_bound), for mle the NLL and for mmd
-the MMD² on held-out batches. A restart that goes non-finite is frozen and not
-chosen; nor is one whose fresh critic's bound stays below a constant critic's
-(the critic failed, so the smallest bound is not the smallest divergence).
+the MMD² on held-out batches. A restart is never kept (and its reason recorded)
+if it went non-finite (frozen at that step), ran off (σ̂ or μ̂ orders of
+magnitude beyond the data's scale: `ran_off`), or its fresh critic's bound
+stays below a constant critic's (the critic measured nothing, so the smallest
+bound is not the smallest divergence); if no restart is left, the fit fails.
 Every restart's fit and estimate are returned.
 """
 
@@ -38,10 +41,13 @@ from gdiv.evaluation import best_gaussian_fit, f_divergence_to_gaussian, fresh_c
 from gdiv.models import Gaussian, MLPCritic
 from gdiv.names import did_you_mean
 from gdiv.runner import run_sweep, run_training
+from sklearn.cluster import KMeans
 from gdiv.workdir import Workdir
 
 EVAL_BATCHES = 100  # fresh batches on which the final estimate is averaged
 SELECTION_CRITIC_STEPS = 2000  # a fresh critic's steps per restart when choosing among restarts
+SEEDING_SAMPLE = 4096  # data points the restarts' starting clusters are found on
+RAN_OFF = 100.0  # a restart's σ̂ or |μ̂ − E x| this many times beyond the data's scale: ran off
 LOWER_BOUND_SLACK_SE = 3.0  # F̂ ≤ D_f(P||Q*) + 3 standard errors counts as the bound holding
 
 
@@ -78,19 +84,47 @@ def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learn
                                       hparams=rates)
 
 
-def centred_on_data(trainer: training.Trainer, sample_data, restart, restarts: int) -> training.Trainer:
-  """The trainer whose init, for restart > 0 (restart 0, possibly a traced index, keeps the plain
-  initialisation), puts the model's mean on a data point drawn with the init key and its scale at
-  the data's, s·K^{-1/D} (s: the batch's standard deviation; K restarts share the data's volume)."""
+def restart_starts(sample: np.ndarray, restarts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+  """Where restarts 1..K−1 start, as (K, D) means and (K,) scales (row 0, the plain start, unused):
+  the centres of K−1 clusters of a data sample (k-means from k-means++ seeding, scikit-learn,
+  random_state=seed), the heaviest first, each with its cluster's spread, the root mean squared
+  distance to its centre per dimension (the sample's spread·K^{-1/D} for a cluster of one point)."""
+  k, dim = restarts - 1, sample.shape[1]
+  kmeans = KMeans(n_clusters=k, init="k-means++", n_init=1, random_state=seed).fit(sample)
+  counts = np.bincount(kmeans.labels_, minlength=k)
+  fallback = float(np.std(sample)) * restarts ** (-1 / dim)
+  means, scales = np.zeros((restarts, dim)), np.ones(restarts)
+  for row, cluster in enumerate(np.argsort(-counts, kind="stable"), start=1):
+    members = sample[kmeans.labels_ == cluster]
+    means[row] = kmeans.cluster_centers_[cluster]
+    spread = np.sqrt(np.mean(np.sum((members - means[row]) ** 2, axis=1)) / dim)
+    scales[row] = spread if len(members) > 1 and spread > 0 else fallback
+  return means.astype(np.float32), scales.astype(np.float32)
+
+
+def started_at(trainer: training.Trainer, means: np.ndarray, scales: np.ndarray, restart) -> training.Trainer:
+  """The trainer whose init, for restart > 0 (a possibly traced index; restart 0 keeps the plain
+  initialisation), puts the model's mean at means[restart] and its scale at scales[restart]."""
   def init(key, example_batch):
     state = trainer.init(key, example_batch)
     params = state.model_params["params"]
-    batch = sample_data(jax.random.fold_in(key, 7))
-    local = jnp.log(jnp.std(batch)) - jnp.log(restarts) / batch.shape[1]
-    moved = {"mean": batch[0], "log_scale": jnp.full_like(params["log_scale"], local)}
+    index = jnp.asarray(restart, jnp.int32)
+    moved = {"mean": jnp.asarray(means)[index],
+             "log_scale": jnp.full_like(params["log_scale"], jnp.log(jnp.asarray(scales)[index]))}
     return state._replace(model_params={"params": {
-        **params, **{k: jnp.where(restart > 0, v, params[k]) for k, v in moved.items()}}})
+        **params, **{k: jnp.where(index > 0, v, params[k]) for k, v in moved.items()}}})
   return trainer._replace(init=init)
+
+
+def ran_off(mu: np.ndarray, sigma: np.ndarray, sample: np.ndarray) -> np.ndarray:
+  """Per restart, whether its fit left the data's scale s (the sample's standard deviation) by
+  orders of magnitude: σ̂ outside [s/RAN_OFF, RAN_OFF·s], μ̂ farther than RAN_OFF·s from the data's
+  mean, or either non-finite. Such a fit is no fit, whatever its estimate says."""
+  scale = float(np.std(sample))
+  with np.errstate(invalid="ignore", over="ignore"):
+    far = np.linalg.norm(mu - sample.mean(0), axis=-1) > RAN_OFF * scale
+    return ~(np.isfinite(sigma) & (sigma >= scale / RAN_OFF) & (sigma <= RAN_OFF * scale)) | far | \
+        ~np.all(np.isfinite(mu), axis=-1)
 
 
 def _estimates(trainer: training.Trainer, state: training.TrainState, sample_data, key) -> np.ndarray:
@@ -111,14 +145,12 @@ def _fit(trainer, state, sample_data, seed: int, num_samples: int) -> dict:
           "samples": np.asarray(trainer.sample(state, jax.random.key(seed + 1), num_samples))}
 
 
-def recipe_options(divergence_name: str, steps: int) -> dict:
+def recipe_options(divergence_name: str) -> dict:
   """train_fit's arguments from the divergence's recipe: n_critic, generator_loss and the
-  stabilisers (Roth's annealing over `steps` where the recipe says -1). Adam's β have no
-  counterpart here (plain gradient steps)."""
+  stabilisers (a roth_anneal_steps of -1, the whole run, is resolved where the penalty is built:
+  gdiv.training.penalties). Adam's β have no counterpart here (plain gradient steps)."""
   settings = divergences.recipe_of(divergences.get(divergence_name)).settings()
   stabilisers = {k: v for k, v in settings.items() if k in (*training.stabilisers(), "roth_anneal_steps")}
-  if stabilisers.get("roth_anneal_steps") == -1:
-    stabilisers["roth_anneal_steps"] = steps
   return {**{k: settings[k] for k in ("n_critic", "generator_loss") if k in settings},
           **({"stabilisers": stabilisers} if stabilisers else {})}
 
@@ -146,7 +178,7 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   average's when one is kept.
   """
   if use_recipe:
-    recipe = recipe_options(divergence_name, steps)
+    recipe = recipe_options(divergence_name)
     n_critic = recipe.get("n_critic", n_critic)
     generator_loss = recipe.get("generator_loss", generator_loss)
     stabilisers = {**recipe.get("stabilisers", {}), **(stabilisers or {})}
@@ -167,27 +199,45 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
                                              for r in range(1, restarts)])
   hparams = {"restart": jnp.arange(restarts, dtype=jnp.float32)}
   checkpointer = None if workdir is None else Checkpointer(workdir.checkpoint_dir(divergence_name))
-  swept = run_sweep(lambda restart: centred_on_data(build(), sample_data, restart, restarts), sample_data, example,
+  sample = np.asarray(mixture.sample(jax.random.fold_in(jax.random.key(seed), 7), SEEDING_SAMPLE), np.float64)
+  means, scales = restart_starts(sample, restarts, seed)
+  swept = run_sweep(lambda restart: started_at(build(), means, scales, restart), sample_data, example,
                     keys, hparams, steps=steps, log_every=log_every,
                     checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer,
                     on_chunk=None if workdir is None else _restart_metrics_logger(workdir, divergence_name))
   diverged = np.asarray(swept.diverged_at)
   scores = _selection_estimates(trainer, swept.runs, mixture, batch_size, seed)
-  healthy = [r for r in range(restarts) if diverged[r] == sweeps.HEALTHY and np.isfinite(scores[r])]
-  if not healthy:
-    raise FloatingPointError(f"Every one of the {restarts} restarts with divergence {divergence_name!r} "
-                             f"went non-finite (at steps {diverged.tolist()}).")
-  measured = [r for r in healthy if scores[r] >= _constant_critic_value(trainer.divergence)]
-  chosen = min(measured or healthy, key=lambda r: scores[r])
-  fit = _fit(trainer, jax.tree.map(lambda x: x[chosen], swept.runs), sample_data, seed, num_samples)
   params = training.evaluated_params(swept.runs)["params"]
+  mus = np.asarray(params["mean"], np.float64)
   with np.errstate(over="ignore"):  # a frozen, diverged restart may hold a huge log σ: σ = inf
     sigmas = np.exp(np.asarray(params["log_scale"], np.float64)[:, 0])
+  off, floor = ran_off(mus, sigmas, sample), _constant_critic_value(trainer.divergence)
+  rejected = [_why_not_kept(diverged[r], scores[r], off[r], sigmas[r], floor) for r in range(restarts)]
+  kept = [r for r in range(restarts) if rejected[r] is None]
+  if not kept:
+    raise FloatingPointError(f"No restart with divergence {divergence_name!r} gave a fit: " + "; ".join(
+        f"restart {r} {why}" for r, why in enumerate(rejected)) + ".")
+  chosen = min(kept, key=lambda r: scores[r])
+  fit = _fit(trainer, jax.tree.map(lambda x: x[chosen], swept.runs), sample_data, seed, num_samples)
   fit["chosen_restart"] = chosen
-  fit["restarts"] = [{"restart": r, "mu": np.asarray(params["mean"][r]), "sigma": float(sigmas[r]),
-                      "selection_estimate": float(scores[r]), "diverged_at": int(diverged[r])}
-                     for r in range(restarts)]
+  fit["restarts"] = [{"restart": r, "mu": mus[r], "sigma": float(sigmas[r]), "start_mu": means[r],
+                      "start_sigma": float(scales[r]), "selection_estimate": float(scores[r]),
+                      "diverged_at": int(diverged[r]), "rejected": rejected[r]} for r in range(restarts)]
   return fit
+
+
+def _why_not_kept(diverged_at: int, score: float, ran_away: bool, sigma: float, floor: float) -> str | None:
+  """Why a restart is no fit (None: it is one): it went non-finite, its parameters ran off, it has no
+  finite estimate, or its fresh critic's bound stayed below a constant critic's (nothing measured)."""
+  if diverged_at != sweeps.HEALTHY:
+    return f"went non-finite at step {diverged_at}"
+  if ran_away:
+    return f"ran off (σ̂ = {sigma:.3g})"
+  if not np.isfinite(score):
+    return "has no finite estimate"
+  if score < floor:
+    return f"has a fresh critic's bound {score:.4g} below a constant critic's {floor:.4g}"
+  return None
 
 
 def compare_with_best_fit(divergence_name: str, mixture: GaussianMixture, fit: dict, grid: np.ndarray) -> dict:
@@ -218,8 +268,9 @@ def options_note(config: dict, names: Sequence[str]) -> str:
   parts = []
   if config.get("restarts", 1) > 1:
     parts.append(f"{config['restarts']} restarts per divergence as one program (restart 0 from N(0, I), the "
-                 "others centred on data points), the one with the smallest estimated divergence on "
-                 "held-out data kept")
+                 "others at the centres and spreads of k-means clusters of the data), the one with the "
+                 "smallest estimated divergence on held-out data kept; a restart that went non-finite, "
+                 "ran off or whose fresh critic measured nothing is never kept")
   if config.get("stabilisers"):
     parts.append("stabilisers " + ", ".join(f"{k}={v:g}" for k, v in config["stabilisers"].items()))
   if note := _optimisation_note(config.get("optimisation", {})):

@@ -20,7 +20,8 @@ PacGAN4 with an R1 penalty on the critic (γ = 0.1, Mescheder et al. 2018). Metr
 samples (within 3σ of a mode), reverse KL of the mode histogram, on 2,500 samples.
 Then every f-divergence row again with Roth et al.'s regulariser, γ = 0.1 annealed to γ/100 over
 the run (reverse_kl with its saddle loss; kl once more with its critic bounded, c = 10);
-configs/mode_collapse_stabilised.py runs those alone.
+configs/mode_collapse_stabilised.py runs those alone. Last, the GAN row sampled from an
+exponential moving average of its generator (β = 0.999; gdiv.training.averaged), "GAN + EMA".
 """
 
 from experiments.configs import train_toy2d
@@ -53,6 +54,7 @@ STABILISED_ROWS = (
     ("pearson + Roth", "pearson", "non_saturating", 1, 0.0, ROTH_GAMMA, 0.0),
     ("squared_hellinger + Roth", "squared_hellinger", "non_saturating", 1, 0.0, ROTH_GAMMA, 0.0),
 )
+AVERAGE_DECAY = 0.999  # the EMA row's β: about the last 1,000 updates (uniform over the first 1,000)
 FIELDS = ("label", "divergence", "generator_loss", "critic_pack", "r1_penalty", "roth_gamma", "critic_bound")
 
 PROTOCOLS = {
@@ -105,8 +107,15 @@ def rows_sweep(h, rows=ROWS):
   return h.zipit([h.sweep(f"config.{field}", values) for field, values in zip(FIELDS, zip(*rows))])
 
 
+def averaged_rows_sweep(h):
+  """The GAN row sampled from its generator's moving average (β = AVERAGE_DECAY): the same training
+  (the critic trains against the current generator), only the scored samples come from the average."""
+  return [{**point, "label": f"{point['label']} + EMA", "average_decay": AVERAGE_DECAY}
+          for point in rows_sweep(h, ROWS[:1])]
+
+
 def get_hyper(h):
-  return rows_sweep(h, ROWS + STABILISED_ROWS)
+  return rows_sweep(h, ROWS + STABILISED_ROWS) + averaged_rows_sweep(h)
 
 
 def get_published(config):

@@ -12,9 +12,9 @@ decayed to 0 at the end).
 
 from experiments.configs import mode_collapse, mode_collapse_calibration
 
-CANDIDATES = (  # (name, generator/critic widths, learning rate, decay to 0, steps)
-    ("3x128, 1e-3 decayed, 20k", (128, 128, 128), 1e-3, True, 20_000),
-    ("3x64, 1e-3 decayed, 40k", (64, 64, 64), 1e-3, True, 40_000),
+CANDIDATES = (  # (name, generator/critic widths, learning rate, its schedule, steps)
+    ("3x128, 1e-3 decayed, 20k", (128, 128, 128), 1e-3, "linear", 20_000),
+    ("3x64, 1e-3 decayed, 40k", (64, 64, 64), 1e-3, "linear", 40_000),
 )
 ROWS = tuple(r for r in mode_collapse.ROWS if r[0] == "PacGAN2")
 

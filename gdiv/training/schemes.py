@@ -33,7 +33,9 @@ class Scheme(NamedTuple):
   n_critic: int
 
   def update(self, players, state, batch, keys):
-    return _UPDATES[self.name](self.n_critic, players, state, batch, keys)
+    if self.name == "simultaneous":
+      return _simultaneous_update(players, state, batch, keys)
+    return _alternating_update(self.n_critic, players, state, batch, keys)
 
 
 def _apply(optimizer, params, opt_state, grads):
@@ -82,7 +84,7 @@ def _alternating_update(n_critic, players, state, batch, keys):
   return critic_params, critic_opt_state, states, model_params, model_opt_state, {**metrics, **model_metrics}
 
 
-def _simultaneous_update(n_critic, players, state, batch, keys):
+def _simultaneous_update(players, state, batch, keys):
   critic_params, critic_opt_state = state.critic_params, state.critic_opt_state
   model_params, model_opt_state, states, metrics = _model_update(
       players, state.model_params, state.model_opt_state, critic_params,
@@ -94,5 +96,4 @@ def _simultaneous_update(n_critic, players, state, batch, keys):
   return critic_params, critic_opt_state, states, model_params, model_opt_state, metrics
 
 
-_UPDATES = {"alternating": _alternating_update, "simultaneous": _simultaneous_update}
-SCHEMES = tuple(_UPDATES)
+SCHEMES = ("alternating", "simultaneous")
