@@ -14,10 +14,13 @@ model 0.01, critic 0.03, seed 0) and compared with its exact best fit (μ*, σ*)
   average         the uniform average of the iterates over the second half (average_decay=1)
   linear          both step sizes decayed linearly to 0 at --steps, the last iterate
   linear_average  both
+  fast_linear     the model's step 0.03 (three times the main job's), decayed linearly to 0
+  fast_linear_average   and the average of the second half
 
 Writes one JSON per (draw, variant, divergence) under cells/ (a rerun skips those done) and
 results.md: per divergence and variant the worst ‖μ̂ − μ*‖ / |σ̂ − σ*| over the draws, and how
-many fits kept F̂ ≤ D_f(P‖Q*).
+many fits kept F̂ ≤ D_f(P‖Q*) and how many went non-finite (a run stops at its first non-finite
+value, as every gdiv run does).
 """
 
 from __future__ import annotations
@@ -35,12 +38,15 @@ from gdiv.fitting import compare_with_best_fit, divergence_names, train_fit
 
 FLAGS = flags.FLAGS
 
-VARIANTS = {
+HALF_AVERAGE = lambda steps: {"average_decay": 1.0, "average_start": steps // 2}
+VARIANTS = {  # name: steps -> train_fit's arguments beyond the main job's
     "constant": lambda steps: {},
-    "average": lambda steps: {"average_decay": 1.0, "average_start": steps // 2},
-    "linear": lambda steps: {"learning_rate_schedule": "linear"},
-    "linear_average": lambda steps: {"learning_rate_schedule": "linear", "average_decay": 1.0,
-                                     "average_start": steps // 2},
+    "average": lambda steps: {"optimisation": HALF_AVERAGE(steps)},
+    "linear": lambda steps: {"optimisation": {"learning_rate_schedule": "linear"}},
+    "linear_average": lambda steps: {"optimisation": {"learning_rate_schedule": "linear", **HALF_AVERAGE(steps)}},
+    "fast_linear": lambda steps: {"learning_rate": 0.03, "optimisation": {"learning_rate_schedule": "linear"}},
+    "fast_linear_average": lambda steps: {"learning_rate": 0.03, "optimisation": {
+        "learning_rate_schedule": "linear", **HALF_AVERAGE(steps)}},
 }
 
 
@@ -55,10 +61,13 @@ def accuracy_mixture(draw: int) -> GaussianMixture:
 def cell(draw: int, variant: str, name: str, steps: int) -> dict:
   """One fit and its comparison with the exact best fit."""
   mixture = accuracy_mixture(draw)
-  start = time.perf_counter()
-  fit = train_fit(name, mixture, steps=steps, optimisation=VARIANTS[variant](steps), log_every=steps)
+  start, key = time.perf_counter(), {"draw": draw, "variant": variant, "divergence": name}
+  try:
+    fit = train_fit(name, mixture, steps=steps, log_every=steps, **VARIANTS[variant](steps))
+  except FloatingPointError as e:  # a fit that went non-finite is a result of the study
+    return {**key, "diverged": str(e)}
   row = compare_with_best_fit(name, mixture, fit, integration_grid(mixture))
-  return {"draw": draw, "variant": variant, "divergence": name, "seconds": time.perf_counter() - start,
+  return {**key, "seconds": time.perf_counter() - start,
           **{k: v for k, v in row.items() if not isinstance(v, np.ndarray)}}
 
 
@@ -69,12 +78,15 @@ def worst_errors_table(cells: list[dict], variants, names) -> str:
     entries = []
     for variant in variants:
       mine = [c for c in cells if c["divergence"] == name and c["variant"] == variant]
-      if not mine:
-        entries.append("—")
+      fits = [c for c in mine if "diverged" not in c]
+      diverged = f", {len(mine) - len(fits)} diverged" if len(fits) < len(mine) else ""
+      if not fits:
+        entries.append(f"—{diverged}")
         continue
-      holds = [c["lower_bound_holds"] for c in mine if "lower_bound_holds" in c]
-      bound = f" ({sum(holds)}/{len(holds)})" if holds else ""
-      entries.append(f"{max(c['mu_error'] for c in mine):.3f} / {max(c['sigma_error'] for c in mine):.3f}{bound}")
+      holds = [c["lower_bound_holds"] for c in fits if "lower_bound_holds" in c]
+      bound = f"{sum(holds)}/{len(holds)}" if holds else ""
+      note = f" ({bound}{diverged})".replace("(, ", "(") if bound or diverged else ""
+      entries.append(f"{max(c['mu_error'] for c in fits):.3f} / {max(c['sigma_error'] for c in fits):.3f}{note}")
     lines.append(f"| {name} | " + " | ".join(entries) + " |")
   return "\n".join(lines)
 
@@ -92,12 +104,12 @@ def main(argv):
         if not path.exists():
           path.write_text(json.dumps(cell(int(draw), variant, name, FLAGS.steps)))
         cells.append(json.loads(path.read_text()))
-        logging.info("draw %s %s %s: μ error %.3f, σ error %.3f", draw, variant, name,
-                     cells[-1]["mu_error"], cells[-1]["sigma_error"])
+        logging.info("draw %s %s %s: %s", draw, variant, name, cells[-1].get("diverged") or
+                     f"μ error {cells[-1]['mu_error']:.3f}, σ error {cells[-1]['sigma_error']:.3f}")
   table = worst_errors_table(cells, FLAGS.variants, names)
   protocol = (f"Draws {', '.join(FLAGS.draws)} (accuracy_mixture), {FLAGS.steps} steps, seed 0, the main "
-              "job's protocol; worst ‖μ̂ − μ*‖ / |σ̂ − σ*| over the draws (in brackets: fits with "
-              "F̂ ≤ D_f(P‖Q*) + 3 s.e.).")
+              "job's protocol; worst ‖μ̂ − μ*‖ / |σ̂ − σ*| over the draws' finite fits (in brackets: "
+              "fits with F̂ ≤ D_f(P‖Q*) + 3 s.e., and fits that went non-finite).")
   (out / "results.md").write_text(f"{protocol}\n\n{table}\n")
   print(protocol, table, sep="\n\n")
 
