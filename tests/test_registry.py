@@ -14,7 +14,7 @@ def test_names_are_sorted_and_complete():
 
 
 def test_unknown_name_lists_the_known_ones():
-  with pytest.raises(ValueError, match=r"Unknown divergence 'kll' \(did you mean 'kl'\?\); known divergences: alpha, gan"):
+  with pytest.raises(ValueError, match=r"Unknown divergence 'kll' \(did you mean 'kl'\?\); known divergences: alpha, energy, gan"):
     divergences.get("kll")
 
 

@@ -9,6 +9,7 @@ impossible model pairing is caught before anything compiles.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple, Protocol
 
 import jax
@@ -57,7 +58,8 @@ def recipe_of(divergence) -> Recipe:
 
 # Members a divergence may leave out (the Divergence protocol documents each); the step asks for
 # them by name through `optional_member`, and a divergence without one is refused what needs it.
-OPTIONAL_MEMBERS = ("recipe", "non_saturating_model_loss", "regulariser_weight")
+OPTIONAL_MEMBERS = ("recipe", "non_saturating_model_loss", "regulariser_weight", "model_loss_and_metrics",
+                    "needs_key", "config_fields")
 
 
 def optional_member(divergence, name: str):
@@ -65,6 +67,14 @@ def optional_member(divergence, name: str):
   if name not in OPTIONAL_MEMBERS:
     raise ValueError(f"{name!r} is not an optional divergence member; they are {', '.join(OPTIONAL_MEMBERS)}.")
   return getattr(divergence, name, None)
+
+
+def configured(divergence, fields):
+  """The divergence with the attributes its `config_fields` name set from `fields` (a config, or
+  gdiv.training.Fields with a sweep's traced values) where they have them; itself when none."""
+  names = optional_member(divergence, "config_fields") or {}
+  chosen = {attribute: fields[field] for field, attribute in names.items() if field in fields}
+  return dataclasses.replace(divergence, **chosen) if chosen else divergence
 
 
 class Evaluations(NamedTuple):
@@ -75,6 +85,7 @@ class Evaluations(NamedTuple):
   critic_real: raw critic output V(x) on data x ~ P, shape (B,).
   critic_fake: raw critic output V(x) on model samples x ~ Q, shape (B,).
   log_q_real: model log-density log q(x) on data x ~ P, shape (B,).
+  key: a PRNG key for the objective's own draws (sliced Wasserstein's directions), when it needs_key.
   """
 
   real: jax.Array | None = None
@@ -82,6 +93,7 @@ class Evaluations(NamedTuple):
   critic_real: jax.Array | None = None
   critic_fake: jax.Array | None = None
   log_q_real: jax.Array | None = None
+  key: jax.Array | None = None
 
 
 class Divergence(Protocol):
@@ -105,6 +117,11 @@ class Divergence(Protocol):
     recipe: the `Recipe` studies train it with when they ask for recipes.
     non_saturating_model_loss(ev): the generator loss generator_loss="non_saturating" uses.
     regulariser_weight(v): w(v) = g_f'(v)²·f*''(g_f(v)), the weight of Roth et al.'s regulariser.
+    model_loss_and_metrics(ev): (model loss, {"estimate": ..., more metrics}) from one computation
+      (Sinkhorn reports whether its iterations converged); without it: model_loss and estimate.
+    needs_key: True if the objective draws its own randomness from `Evaluations.key`.
+    config_fields: {config field: attribute}: flat config fields that set the objective's attributes
+      (`configured` applies them; a sweep's traced values too), e.g. {"sinkhorn_epsilon": "epsilon"}.
 
   Objectives beyond the critic's two arrays read what they need from `Evaluations`: the raw
   batches `real` and `fake` (critic-free losses), batch-level reductions of the critic outputs
@@ -146,3 +163,24 @@ class CriticFreeObjective:
 
   def estimate(self, ev: Evaluations) -> jax.Array:
     return self.model_loss(ev)
+
+
+class SampleDistance(CriticFreeObjective):
+  """A divergence the model minimises as a function of the two batches: distance(real, fake, key).
+
+  unbiased: E distance(X, Y) over batches is the population value (so 0 for batches of one
+  distribution); biased ones are 0 on two copies of a batch instead. needs_key: the distance draws
+  its own randomness (Evaluations.key). config_fields: {config field: attribute} a config sets.
+  """
+
+  needs_log_prob = False
+  needs_sample_gradients = True
+  needs_key = False
+  unbiased = False
+  config_fields: dict = {}
+
+  def distance(self, x: jax.Array, y: jax.Array, key: jax.Array | None) -> jax.Array:
+    raise NotImplementedError
+
+  def model_loss(self, ev: Evaluations) -> jax.Array:
+    return self.distance(ev.real, ev.fake, ev.key)

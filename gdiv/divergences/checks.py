@@ -9,6 +9,13 @@ divergence written in a user's own file is held to exactly the suite's standard:
                            arrays it declares it needs (and only those);
     jit_and_vmap_clean     jit gives the eager values, vmap over a stack of batches gives each one's;
     gradients_are_finite   the losses' gradients are finite;
+  distances between batches in addition (gdiv.divergences.SampleDistance: distance(x, y, key)),
+  on batches of 32 points in 2-D (in `data_dim` dimensions where the divergence declares one):
+    symmetric_in_batches   distance(x, y) = distance(y, x);
+    zero_between_equals    biased ones: distance(x, x) = 0; unbiased ones: the mean over 256 pairs of
+                           independent batches of one distribution is 0 within 4 standard errors;
+    positive_between_unequals  the mean over 64 pairs of batches of N(0, I) and N(1, I) exceeds 0 by
+                           4 standard errors, and a biased one is ≥ 0 on every pair;
   the f-family in addition (f, f*, g_f, f*∘g_f, f-GAN's conventions):
     convex_f               f has non-decreasing slopes on its domain;
     conjugate_is_sup       f*(t) = sup_u {u t - f(u)} (a numerical sup over 200,001 u) at t = g_f(v);
@@ -40,7 +47,7 @@ import numpy as np
 
 from gdiv.data import GaussianMixture
 from gdiv.divergences import registry
-from gdiv.divergences.base import Divergence, Evaluations
+from gdiv.divergences.base import Divergence, Evaluations, optional_member
 from gdiv.divergences.quadrature import exact_f_divergence
 
 _BATCH, _DIM = 16, 2
@@ -108,9 +115,15 @@ def declares_protocol(div) -> None:
             "returning a scalar from the gdiv.divergences.Evaluations arrays")
 
 
+def _data_dim(div) -> int:
+  """The data dimension the checks use: the divergence's own `data_dim` if it has one (wasserstein_1d)."""
+  return getattr(div, "data_dim", None) or _DIM
+
+
 def _evaluations(div, theta: jax.Array) -> Evaluations:
   """The arrays the step would hand `div` (only those it declares), smooth functions of θ."""
-  base = jnp.linspace(-1.5, 1.5, _BATCH * _DIM, dtype=jnp.float32).reshape(_BATCH, _DIM)
+  dim = _data_dim(div)
+  base = jnp.linspace(-1.5, 1.5, _BATCH * dim, dtype=jnp.float32).reshape(_BATCH, dim)
   fields = {"real": base}
   if div.needs_critic or div.needs_sample_gradients:
     fields["fake"] = 0.8 * base[::-1] + theta[0]
@@ -119,6 +132,8 @@ def _evaluations(div, theta: jax.Array) -> Evaluations:
     fields["critic_fake"] = jnp.cos(2.0 * base[:, 1]) - theta[1]
   if div.needs_log_prob:
     fields["log_q_real"] = -0.5 * jnp.sum((base - theta[0]) ** 2, -1) - math.log(2 * math.pi) + theta[1]
+  if optional_member(div, "needs_key"):
+    fields["key"] = jax.random.key(0)
   return Evaluations(**fields)
 
 
@@ -175,6 +190,70 @@ def gradients_are_finite(div) -> None:
   if not bool(jnp.all(jnp.isfinite(grads))):
     _fail(div, "gradients_are_finite", f"the gradients of its losses are not finite ({grads.tolist()})",
           "write the losses in stable forms (softplus, log-sum-exp, expm1) so their gradients stay finite")
+
+
+# ---- distances between batches ----------------------------------------------------------------
+
+_PAIR_BATCH = 32
+
+
+def is_sample_distance(div) -> bool:
+  """Whether `div` is computed from the two batches alone (has distance(x, y, key))."""
+  return callable(getattr(div, "distance", None))
+
+
+def _pairs(div, count: int, shift: float, seed: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """`count` pairs of batches (x ~ N(0, I), y ~ N(shift, I)) and a key for each pair."""
+  rng = np.random.default_rng(seed)
+  shape = (count, _PAIR_BATCH, _data_dim(div))
+  x, y = (jnp.asarray(rng.standard_normal(shape), jnp.float32) for _ in range(2))
+  return x, y + shift, jax.random.split(jax.random.key(seed), count)
+
+
+def _distances(div, x, y, keys) -> np.ndarray:
+  return np.asarray(jax.jit(jax.vmap(div.distance))(x, y, keys), np.float64)
+
+
+def _mean_and_se(values: np.ndarray) -> tuple[float, float]:
+  return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
+def symmetric_in_batches(div) -> None:
+  x, y, keys = _pairs(div, 4, 1.0, seed=0)
+  forward, backward = _distances(div, x, y, keys), _distances(div, y, x, keys)
+  _require_close(div, "symmetric_in_batches", forward, backward, rtol=1e-2, atol=1e-3,
+                 detail=lambda i: f"distance(x, y) = {_g(forward[i])} but distance(y, x) = {_g(backward[i])}",
+                 fix="a divergence between batches must treat them alike (the same estimator on both sides)")
+
+
+def zero_between_equals(div) -> None:
+  if getattr(div, "unbiased", False):
+    x, y, keys = _pairs(div, 256, 0.0, seed=1)
+    mean, se = _mean_and_se(_distances(div, x, y, keys))
+    if not abs(mean) <= 4 * se:
+      _fail(div, "zero_between_equals", f"between independent batches of one distribution its mean is "
+            f"{_g(mean)} ± {_g(se)} (256 pairs), not 0", "an unbiased estimator (unbiased = True) must "
+            "average to 0 when both batches come from the same distribution; or declare unbiased = False")
+    return
+  x, _, keys = _pairs(div, 4, 0.0, seed=1)
+  same = _distances(div, x, x, keys)
+  _require_close(div, "zero_between_equals", same, np.zeros_like(same), rtol=0.0, atol=1e-3,
+                 detail=lambda i: f"distance(x, x) = {_g(same[i])} on two copies of one batch",
+                 fix="a biased (V-statistic, transport) distance must vanish between a batch and itself; "
+                     "an unbiased one declares unbiased = True")
+
+
+def positive_between_unequals(div) -> None:
+  x, y, keys = _pairs(div, 64, 1.0, seed=2)
+  values = _distances(div, x, y, keys)
+  mean, se = _mean_and_se(values)
+  if not mean > 4 * se:
+    _fail(div, "positive_between_unequals", f"between batches of N(0, I) and N(1, I) its mean is {_g(mean)} "
+          f"± {_g(se)} (64 pairs)", "a divergence must be positive in expectation between different distributions")
+  if not getattr(div, "unbiased", False) and not np.all(values >= -1e-4):
+    i, = _first(~(values >= -1e-4))
+    _fail(div, "positive_between_unequals", f"distance(x, y) = {_g(values[i])} < 0 on pair {i}",
+          "a biased (transport) distance is ≥ 0 on every pair of batches")
 
 
 # ---- the f-family -----------------------------------------------------------------------------
@@ -354,6 +433,7 @@ def bound_at_optimal_critic(div) -> None:
 
 
 PROTOCOL_PROPERTIES = (declares_protocol, losses_are_finite, jit_and_vmap_clean, gradients_are_finite)
+SAMPLE_DISTANCE_PROPERTIES = (symmetric_in_batches, zero_between_equals, positive_between_unequals)
 F_PROPERTIES = (convex_f, conjugate_is_sup, fenchel_young, activation_in_domain,
                 fused_matches_composition, fused_is_stable, regulariser_weight_matches_conjugate,
                 bound_at_optimal_critic)
@@ -366,7 +446,8 @@ def check(divergence: Divergence | str) -> tuple[str, ...]:
   registered name. Raises DivergenceCheckError at the first property that fails.
   """
   div = registry.get(divergence) if isinstance(divergence, str) else divergence
-  properties = PROTOCOL_PROPERTIES + (F_PROPERTIES if is_f_divergence(div) else ())
+  properties = (PROTOCOL_PROPERTIES + (F_PROPERTIES if is_f_divergence(div) else ())
+                + (SAMPLE_DISTANCE_PROPERTIES if is_sample_distance(div) else ()))
   for prop in properties:  # declares_protocol first: the others rely on what it checks
     try:
       prop(div)

@@ -14,7 +14,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from gdiv.divergences.base import CriticFreeObjective, Evaluations
+from gdiv.divergences.base import SampleDistance
 
 BANDWIDTH_MULTIPLIERS = (0.5, 1.0, 2.0)
 
@@ -52,16 +52,15 @@ def median_heuristic(x: jax.Array, y: jax.Array) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class MMD(CriticFreeObjective):
+class MMD(SampleDistance):
   """The model minimises the unbiased batch MMD²; there is no critic to train."""
 
   name: str = "mmd"
-  needs_log_prob = False
-  needs_sample_gradients = True
   estimate_name = "mmd2"
+  unbiased = True
 
-  def model_loss(self, ev: Evaluations) -> jax.Array:
-    return mmd2_unbiased(ev.real, ev.fake, median_heuristic(ev.real, ev.fake))
+  def distance(self, x, y, key=None):
+    return mmd2_unbiased(x, y, median_heuristic(x, y))
 
 
 MMD_OBJECTIVE = MMD()

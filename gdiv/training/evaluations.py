@@ -4,7 +4,8 @@
 
 fake: model samples from `key` (when the divergence needs a critic or trains through samples);
 critic_real / critic_fake: V on data and samples (critic-based divergences); log_q_real: log q on
-data (from streams.log_prob(key); an ELBO draws its posterior samples from it). `states` =
+data (from streams.log_prob(key); an ELBO draws its posterior samples from it); key:
+streams.objective(key) (an objective that needs_key). `states` =
 (model_state, critic_state) are threaded through the passes in this order and returned updated
 (unchanged unless train).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from gdiv.divergences import Divergence, Evaluations
+from gdiv.divergences import Divergence, Evaluations, optional_member
 from gdiv.models import Model
 from gdiv.training import streams
 from gdiv.training.critic import CriticFn
@@ -36,5 +37,7 @@ def make_evaluate(model: Model, critic: CriticFn | None, divergence: Divergence)
       fields["log_q_real"], model_state = apply_with_state(
           model, model_params, model_state, batch, streams.log_prob(key), train=train,
           method=model.training_log_prob)
+    if optional_member(divergence, "needs_key"):
+      fields["key"] = streams.objective(key)
     return Evaluations(**fields), (model_state, critic_state)
   return evaluate

@@ -16,6 +16,8 @@ its config; every other choice is read from the config's flat fields, the same n
   skip_nonfinite_updates  True: an update with non-finite gradients is skipped (optax.apply_if_finite)
   scheme, n_critic, generator_loss, gradient_penalty, the penalty fields, critic_bound
                           the critic's options (gdiv.training.settings.config_options)
+  the divergence's config_fields  its attributes (sinkhorn_epsilon, transport_power, projections:
+                          gdiv.divergences.configured)
 
 The critic (and its optimiser) is used only when the divergence has one, so one make_trainer serves
 a study whose points mix likelihood and critic-based objectives. Recipes are not read here: a study
@@ -111,6 +113,7 @@ def trainer_from_config(config, model: Model, critic: nn.Module | None = None, *
   fields = Fields(config, hparams)
   divergence = config.divergence if divergence is None else divergence
   divergence = divergences.get(divergence) if isinstance(divergence, str) else divergence
+  divergence = divergences.configured(divergence, fields)
   uses_critic = divergence.needs_critic
   critic_rate = fields.get("critic_learning_rate", fields["learning_rate"])
   return make_trainer(

@@ -2,7 +2,7 @@
 
   critic_loss(critic_params, model_params, states, batch, key, step) -> (loss, states)
       the divergence's critic loss plus the penalties (streams.penalty(key)), at the samples of `key`;
-  model_loss(model_params, critic_params, states, batch, key) -> (loss, (estimate, states))
+  model_loss(model_params, critic_params, states, batch, key) -> (loss, (metrics, states))
       "saddle" minimises the critic's objective itself (its fixed point is the divergence
       minimiser); "non_saturating" maximises E_Q[g_f(V(x))] (f-GAN Sec. 3.2; stronger early
       gradients, but a different fixed point for some divergences, reverse KL among them).
@@ -49,10 +49,16 @@ def make_critic_loss(evaluate, side_loss):
 
 
 def make_model_loss(evaluate, divergence: Divergence, generator_loss: str):
+  """model_loss(...) -> (loss, (metrics, states)); metrics hold the "estimate" (and what the
+  divergence's model_loss_and_metrics adds)."""
+  with_metrics = optional_member(divergence, "model_loss_and_metrics") if generator_loss == "saddle" else None
   loss_fn = (divergence.model_loss if generator_loss == "saddle"
              else optional_member(divergence, "non_saturating_model_loss"))
 
   def model_loss(model_params, critic_params, states, batch, key):
     ev, states = evaluate(model_params, critic_params, states, batch, key, train=True)
-    return loss_fn(ev), (divergence.estimate(ev), states)
+    if with_metrics is not None:
+      loss, metrics = with_metrics(ev)
+      return loss, (metrics, states)
+    return loss_fn(ev), ({"estimate": divergence.estimate(ev)}, states)
   return model_loss

@@ -44,11 +44,11 @@ def _apply(optimizer, params, opt_state, grads):
 
 
 def _model_update(players, model_params, model_opt_state, critic_params, states, batch, key):
-  (loss, (estimate, states)), grads = jax.value_and_grad(players.model_loss, has_aux=True)(
+  (loss, (metrics, states)), grads = jax.value_and_grad(players.model_loss, has_aux=True)(
       model_params, critic_params, states, batch, key)
   model_params, model_opt_state = _apply(players.model_optimizer, model_params, model_opt_state, grads)
   return model_params, model_opt_state, states, {"model_loss": loss, "model_grad_norm": optax.tree.norm(grads),
-                                                 "estimate": estimate}
+                                                 **metrics}
 
 
 def _critic_grads(players, state, critic_params, states, batch, key):

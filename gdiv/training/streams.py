@@ -8,6 +8,7 @@ From one evaluation's key e (its model samples are drawn from e itself):
                          penalty(e)   = fold_in(e, 1)   (a penalty's own draws fold in further)
                          log_prob(e)  = fold_in(e, 2)   (an ELBO's posterior draws)
                          negatives(e) = fold_in(e, 3)   (negative data augmentation)
+                         objective(e) = fold_in(e, 4)   (the objective's own draws: sliced directions)
 A new stream takes an unused fold_in index; never reuse one.
 """
 
@@ -17,7 +18,7 @@ from typing import NamedTuple
 
 import jax
 
-_PENALTY, _LOG_PROB, _NEGATIVES = 1, 2, 3
+_PENALTY, _LOG_PROB, _NEGATIVES, _OBJECTIVE = 1, 2, 3, 4
 
 
 class InitKeys(NamedTuple):
@@ -57,3 +58,7 @@ def log_prob(key: jax.Array) -> jax.Array:
 
 def negatives(key: jax.Array) -> jax.Array:
   return jax.random.fold_in(key, _NEGATIVES)
+
+
+def objective(key: jax.Array) -> jax.Array:
+  return jax.random.fold_in(key, _OBJECTIVE)

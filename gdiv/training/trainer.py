@@ -52,6 +52,14 @@ def check_pairing(model: Model, divergence: Divergence, critic: nn.Module | None
     raise ValueError(f"Divergence {div_name!r} uses no critic: drop the critic argument.")
 
 
+def check_divergence_data(divergence: Divergence, batch) -> None:
+  """Raise a clear error if the divergence is defined for data of another dimension (its data_dim)."""
+  dim = getattr(divergence, "data_dim", None)
+  if dim is not None and batch.shape[-1] != dim:
+    raise ValueError(f"{divergence.name} compares {dim}-D data (batches of shape (B, {dim})); got dimension "
+                     f"{batch.shape[-1]}: use sliced_wasserstein or sinkhorn.")
+
+
 def _check_critic_side(divergence, scheme, critic_optimizer, critic_transform) -> None:
   if not isinstance(scheme, schemes.Scheme):
     raise ValueError(f"scheme must be gdiv.training.alternating(n_critic) or simultaneous(); got {scheme!r}.")
@@ -69,10 +77,11 @@ def default_penalties(divergence: Divergence) -> tuple[penalties_lib.Penalty, ..
   return (penalties_lib.gradient_penalty(divergence.gradient_penalty),) if divergence.gradient_penalty else ()
 
 
-def make_init(model: Model, critic, model_optimizer, critic_optimizer):
+def make_init(model: Model, critic, model_optimizer, critic_optimizer, divergence: Divergence):
   """init(key, example_batch) -> TrainState: parameters, their optimizer states, step 0, the run's key."""
   def init(key, example_batch) -> TrainState:
     check_data_shape(model, example_batch)
+    check_divergence_data(divergence, example_batch)
     keys = streams.init_keys(key)
     model_params, model_state = split_variables(model.init(keys.model, keys.sample, 1, method=model.sample))
     critic_params, critic_state = (split_variables(critic.init(keys.critic, example_batch))
@@ -154,6 +163,6 @@ def make_trainer(model: Model, divergence: str | Divergence, *,
     return TrainState(state.step + 1, keys.next, model_params, model_opt_state, critic_params,
                       critic_opt_state, model_state, critic_state), metrics
 
-  return Trainer(init=make_init(model, critic, model_optimizer, critic_optimizer), step=step,
+  return Trainer(init=make_init(model, critic, model_optimizer, critic_optimizer, divergence), step=step,
                  estimate=make_estimate(model, evaluate, divergence), divergence=divergence,
                  sample=make_sample(model))
