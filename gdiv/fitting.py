@@ -34,7 +34,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from gdiv import divergences, sweeps, training
+from gdiv import divergences, evaluation, sweeps, training
 from gdiv.checkpoints import Checkpointer
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import best_gaussian_fit, f_divergence_to_gaussian, fresh_critic_bound
@@ -68,17 +68,18 @@ class IsotropicGaussian(Gaussian):
 def build_trainer(divergence_name: str, dim: int, *, learning_rate, critic_learning_rate,
                   critic_hidden: Sequence[int], n_critic: int, scheme: str,
                   generator_loss: str, stabilisers: dict | None = None,
-                  optimisation: dict | None = None) -> training.Trainer:
+                  optimisation: dict | None = None, divergence_fields: dict | None = None) -> training.Trainer:
   """Q_θ = N(μ, σ² I) and, for critic-based divergences, an MLP critic; plain gradient steps.
 
   stabilisers: flat critic options (gdiv.training.critic_options: r1_penalty, r2_penalty, roth_gamma,
   roth_anneal_steps, critic_bound, ...); they act on a critic, so a divergence without one ignores them.
   optimisation: flat optimiser fields (gdiv.training.trainer_from_config: learning_rate_schedule with
-  steps, average_decay, average_start).
+  steps, average_decay, average_start). divergence_fields: the divergence's own config fields
+  (gdiv.divergences.configured: sinkhorn_epsilon, transport_power, projections).
   """
   config = ml_collections.ConfigDict(dict(
       divergence=divergence_name, optimizer="sgd", scheme=scheme, n_critic=n_critic,
-      generator_loss=generator_loss, **(stabilisers or {}), **(optimisation or {})))
+      generator_loss=generator_loss, **(stabilisers or {}), **(optimisation or {}), **(divergence_fields or {})))
   rates = {"learning_rate": learning_rate, "critic_learning_rate": critic_learning_rate}  # possibly traced
   return training.trainer_from_config(config, IsotropicGaussian(dim=dim), MLPCritic(hidden=tuple(critic_hidden)),
                                       hparams=rates)
@@ -161,7 +162,8 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
               scheme: str = "simultaneous", generator_loss: str = "saddle", seed: int = 0,
               log_every: int = 500, num_samples: int = 1000, workdir: Workdir | None = None,
               stabilisers: dict | None = None, restarts: int = 1, use_recipe: bool = False,
-              optimisation: dict | None = None) -> dict:
+              optimisation: dict | None = None, divergence_fields: dict | None = None,
+              run_name: str | None = None) -> dict:
   """Train Q_θ = N(μ, σ² I) on `mixture` (any dimension D) under one divergence; returns the fit.
 
   Returns mu (shape (D,)), sigma, the model parameters, `num_samples` model
@@ -175,8 +177,10 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   recipe (`recipe_options`) replaces n_critic and generator_loss and joins `stabilisers`
   (whose own entries win). optimisation: the step sizes' schedule and the iterate average
   (learning_rate_schedule, average_decay, average_start; build_trainer); the reported fit is the
-  average's when one is kept.
+  average's when one is kept. divergence_fields: build_trainer's; run_name: the fit's folder in
+  `workdir` (default the divergence's name; two fits of one divergence need two).
   """
+  run_name = run_name or divergence_name
   if use_recipe:
     recipe = recipe_options(divergence_name)
     n_critic = recipe.get("n_critic", n_critic)
@@ -185,26 +189,27 @@ def train_fit(divergence_name: str, mixture: GaussianMixture, *, steps: int, bat
   build = lambda **hparams: build_trainer(
       divergence_name, mixture.dim, learning_rate=learning_rate, critic_learning_rate=critic_learning_rate,
       critic_hidden=critic_hidden, n_critic=n_critic, scheme=scheme, generator_loss=generator_loss,
-      stabilisers=stabilisers, optimisation={**(optimisation or {}), "steps": steps})
+      stabilisers=stabilisers, optimisation={**(optimisation or {}), "steps": steps},
+      divergence_fields=divergence_fields)
   sample_data = lambda key: mixture.sample(key, batch_size)
   example = jnp.zeros((batch_size, mixture.dim))
   trainer = build()
   if restarts == 1:
     state, _ = run_training(trainer, sample_data, steps=steps, example_batch=example, seed=seed,
-                            name=divergence_name, workdir=workdir, log_every=log_every)
+                            name=run_name, workdir=workdir, log_every=log_every)
     return _fit(trainer, state, sample_data, seed, num_samples)
   if not isinstance(restarts, int) or restarts < 1:
     raise ValueError(f"restarts must be an integer ≥ 1; got {restarts!r}.")
   keys = jnp.stack([jax.random.key(seed)] + [jax.random.fold_in(jax.random.key(seed), r)
                                              for r in range(1, restarts)])
   hparams = {"restart": jnp.arange(restarts, dtype=jnp.float32)}
-  checkpointer = None if workdir is None else Checkpointer(workdir.checkpoint_dir(divergence_name))
+  checkpointer = None if workdir is None else Checkpointer(workdir.checkpoint_dir(run_name))
   sample = np.asarray(mixture.sample(jax.random.fold_in(jax.random.key(seed), 7), SEEDING_SAMPLE), np.float64)
   means, scales = restart_starts(sample, restarts, seed)
   swept = run_sweep(lambda restart: started_at(build(), means, scales, restart), sample_data, example,
                     keys, hparams, steps=steps, log_every=log_every,
                     checkpoint_every=log_every * max(1, 5000 // log_every), checkpointer=checkpointer,
-                    on_chunk=None if workdir is None else _restart_metrics_logger(workdir, divergence_name))
+                    on_chunk=None if workdir is None else _restart_metrics_logger(workdir, run_name))
   diverged = np.asarray(swept.diverged_at)
   scores = _selection_estimates(trainer, swept.runs, mixture, batch_size, seed)
   params = training.evaluated_params(swept.runs)["params"]
@@ -259,6 +264,66 @@ def compare_with_best_fit(divergence_name: str, mixture: GaussianMixture, fit: d
   else:
     row["variational_estimate"] = None  # maximum likelihood has no variational bound
     row["nll"] = fit["estimate"]
+  return {**row, **restart_record(fit)}
+
+
+def distance_study_divergences() -> list[str]:
+  """wasserstein_gp (W1 through its critic) and the distances between batches with a 1-D oracle:
+  those a fit study compares with the population distance's best fit (`compare_with_distance_fit`)."""
+  return ["wasserstein_gp", *DISTANCE_ORACLES]
+
+
+# The population divergence each one's training minimises, by name (gdiv.evaluation.exact).
+DISTANCE_ORACLES = ("energy", "mmd", "sinkhorn", "sliced_wasserstein", "wasserstein_1d")
+
+
+def _population_distance(name: str, mixture: GaussianMixture, fields: dict):
+  """(best_fit() -> (μ*, σ*, value), value_at(μ, σ)) for the population divergence `name` minimises:
+  W1 for wasserstein_gp; W1 or W2² (transport_power 1 or 2) for sliced_wasserstein and wasserstein_1d
+  (in 1-D the only directions are ±1); the energy distance; S_ε; MMD² at the median heuristic's
+  fixed point (best_mmd_fit)."""
+  power = fields.get("transport_power", 2)
+  if name == "sinkhorn":
+    epsilon = fields["sinkhorn_epsilon"]
+    return (lambda: evaluation.best_sinkhorn_fit(mixture, epsilon, power),
+            lambda mu, sigma: evaluation.sinkhorn_to_gaussian(mixture, mu, sigma, epsilon, power))
+  if name == "mmd":
+    def best_mmd():
+      mu, sigma, value, _ = evaluation.best_mmd_fit(mixture)
+      return float(mu[0]), sigma, value
+
+    def mmd_at(mu, sigma):
+      q = GaussianMixture.create([1.0], [mu], [sigma])
+      return evaluation.mmd2_gaussian_mixtures(mixture, q, evaluation.median_heuristic_bandwidths(mixture, q))
+    return best_mmd, mmd_at
+  if name not in ("wasserstein_gp", *DISTANCE_ORACLES):
+    raise ValueError(f"No population oracle for {name!r}; the distance fits know "
+                     f"{', '.join(distance_study_divergences())}.")
+  oracle = {"wasserstein_gp": "wasserstein_1", "energy": "energy"}.get(
+      name, "wasserstein_1" if power == 1 else "wasserstein_2_squared")
+  return (lambda: evaluation.best_transport_fit(oracle, mixture),
+          lambda mu, sigma: evaluation.transport_to_gaussian(oracle, mixture, mu, sigma))
+
+
+def compare_with_distance_fit(divergence_name: str, mixture: GaussianMixture, fit: dict, *,
+                              fields: dict, batch_size: int, seed: int, pairs: int = 64) -> dict:
+  """A 1-D fit under a distance beside the population distance's best fit (μ*, σ*) and, for a
+  distance between batches, the minimiser (μ_B, σ_B) of its expected minibatch loss at the training
+  batch size (evaluation.expected_batch_fit, from μ*, σ*); the value of the population distance at
+  the fit and at μ*, σ*. A study's row."""
+  best_fit, value_at = _population_distance(divergence_name, mixture, fields)
+  best_mu, best_sigma, best_value = best_fit()
+  mu, sigma = float(fit["mu"][0]), fit["sigma"]
+  row = {"mu": mu, "sigma": sigma, "best_fit_mu": best_mu, "best_fit_sigma": best_sigma,
+         "best_fit_divergence": best_value, "divergence_at_fit": value_at(mu, sigma),
+         "mu_error": abs(mu - best_mu), "sigma_error": abs(sigma - best_sigma),
+         "estimate_name": fit["estimate_name"], "estimate": fit["estimate"], "estimate_se": fit["estimate_se"]}
+  divergence = divergences.configured(divergences.get(divergence_name), fields)
+  if isinstance(divergence, divergences.SampleDistance):
+    batch_mu, batch_sigma, batch_value = evaluation.expected_batch_fit(
+        divergence.distance, mixture, batch_size, (best_mu, best_sigma), pairs=pairs, seed=seed)
+    row |= {"batch_fit_mu": float(batch_mu[0]), "batch_fit_sigma": batch_sigma, "batch_fit_loss": batch_value,
+            "batch_mu_error": abs(mu - float(batch_mu[0])), "batch_sigma_error": abs(sigma - batch_sigma)}
   return {**row, **restart_record(fit)}
 
 
@@ -348,17 +413,20 @@ def study_divergences() -> list[str]:
           if n == "mle" or isinstance(divergences.get(n), divergences.FDivergence)]
 
 
-def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = None) -> list[str]:
-  """Expand 'all' and check every name is `allowed` (default: the f-divergences and mle)."""
+def divergence_names(requested: Sequence[str], allowed: Sequence[str] | None = None,
+                     also: Sequence[str] = ()) -> list[str]:
+  """Expand 'all' to `allowed` (default: the f-divergences and mle) and check every name is
+  `allowed` or in `also` (accepted by name, not part of 'all')."""
   allowed = study_divergences() if allowed is None else list(allowed)
   if list(requested) == ["all"]:
     return allowed
+  accepted = [*allowed, *also]
   for name in requested:
-    if name in allowed:
+    if name in accepted:
       continue
     if name in divergences.names():
-      raise ValueError(f"{name!r} is not an f-divergence: this study compares each fit with its exact "
-                       f"best fit. Choose among all, {', '.join(allowed)}.")
-    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, allowed)}; this study accepts all, "
-                     f"{', '.join(allowed)} (an f-divergence a plugin registers with --import joins them).")
+      raise ValueError(f"{name!r} has no exact best fit here: this study compares each fit with its exact "
+                       f"best fit. Choose among all, {', '.join(accepted)}.")
+    raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, accepted)}; this study accepts all, "
+                     f"{', '.join(accepted)} (an f-divergence a plugin registers with --import joins them).")
   return list(requested)

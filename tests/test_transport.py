@@ -164,3 +164,14 @@ def test_energy_training_reaches_the_exact_best_fit():
   mu, sigma = float(params["mean"][0]), float(jnp.exp(params["log_scale"][0]))
   assert abs(mu - best_mu) < 0.05 and abs(sigma - best_sigma) < 0.05
   assert abs(mu - float(MIXTURE.mean()[0])) > 0.1  # not the moment fit: energy's own optimum
+
+
+def test_bellemare_bernoulli_fixed_points():
+  """Sample Wasserstein with m = 1 settles at θ = 1 (the median of p̂), Cramér at p; learned agrees."""
+  from experiments import cramer_bias
+
+  assert cramer_bias.exact_fixed_point(0.6, 1, 1) == 1.0
+  assert cramer_bias.exact_fixed_point(0.6, 2, 1) == pytest.approx(0.5)
+  assert cramer_bias.exact_fixed_point(0.6, 1, 2) == pytest.approx(0.6)
+  assert cramer_bias.learned_fixed_point(0.6, 1, 1, seed=0) > 0.9
+  assert cramer_bias.learned_fixed_point(0.6, 1, 2, seed=0) == pytest.approx(0.6, abs=0.02)

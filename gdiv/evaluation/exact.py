@@ -396,19 +396,33 @@ def quantile_points(target: GaussianMixture, points: int) -> np.ndarray:
     return np.asarray(mixture_quantile(target, (jnp.arange(points) + 0.5) / points))
 
 
-SINKHORN_POINTS = 512  # quantile points of P and of Q in the Sinkhorn reference
+SINKHORN_POINTS = 256  # quantile points of P and of Q in the Sinkhorn reference
+
+
+def _sinkhorn_objective(target: GaussianMixture, epsilon: float, power: int, points: int):
+  """theta = (μ, log σ) ↦ S_ε(P, N(μ, σ²)) on `points` quantile points of each (float64, jitted; call
+  under x64): Q's points are μ + σ·Φ⁻¹((i + ½)/n); ott-jax to a marginal tolerance of 1e-9."""
+  from gdiv.divergences.transport import sinkhorn
+
+  x = jnp.asarray(quantile_points(target, points))[:, None]
+  z = jax.scipy.special.ndtri((jnp.arange(points) + 0.5) / points)[:, None]
+  return jax.jit(lambda theta: sinkhorn(x, theta[0] + jnp.exp(theta[1]) * z, epsilon, power, 1e-9)[0])
+
+
+def sinkhorn_to_gaussian(target: GaussianMixture, mu: float, sigma: float, epsilon: float, power: int,
+                         points: int = SINKHORN_POINTS) -> float:
+  """S_ε(P, N(μ, σ²)) for the 1-D `target` on quantile points (`_sinkhorn_objective`;
+  sinkhorn_reference, independent of ott, is what tests check it against)."""
+  _check_1d(target, "sinkhorn_to_gaussian")
+  with jax.enable_x64(True):
+    return float(_sinkhorn_objective(target, epsilon, power, points)(jnp.asarray([mu, math.log(sigma)])))
 
 
 def best_sinkhorn_fit(target: GaussianMixture, epsilon: float, power: int,
                       points: int = SINKHORN_POINTS) -> tuple[float, float, float]:
-  """(μ*, σ*, S_ε(P, N(μ*, σ*²))) for the 1-D `target`: P and Q each as `points` quantile points
-  (Q's are μ + σ·Φ⁻¹((i + ½)/n)), S_ε by ott-jax in float64 to a marginal tolerance of 1e-9
-  (sinkhorn_reference checks it), Nelder–Mead over (μ, log σ) from the moment fit and every component."""
-  from gdiv.divergences.transport import sinkhorn
-
+  """(μ*, σ*, S_ε(P, N(μ*, σ*²))) for the 1-D `target`: Nelder–Mead over (μ, log σ) from the moment
+  fit and every component on `_sinkhorn_objective`."""
+  _check_1d(target, "best_sinkhorn_fit")
   with jax.enable_x64(True):
-    x = jnp.asarray(quantile_points(target, points))[:, None]
-    z = jax.scipy.special.ndtri((jnp.arange(points) + 0.5) / points)[:, None]
-    objective = jax.jit(lambda theta: sinkhorn(x, theta[0] + jnp.exp(theta[1]) * z, epsilon, power, 1e-9)[0])
-    best = _nelder_mead(objective, _starts(target))
+    best = _nelder_mead(_sinkhorn_objective(target, epsilon, power, points), _starts(target))
   return float(best.x[0]), float(math.exp(best.x[1])), float(best.fun)
