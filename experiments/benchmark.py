@@ -14,6 +14,8 @@ Configurations:
   image28 DCGAN-sized conv GAN (latent 100, generator channels 128, 64; critic 64, 128) on 28×28
           images (MNIST's shape), batch 64; convolutions as patch matmuls
   image32 the same on 32×32×3 images (CIFAR-10's shape), batch 64
+  toy_wgan_gp, toy_sinkhorn, toy_energy  the toy step under wasserstein_gp (its critic and gradient
+          penalty), sinkhorn (ε 0.1, cost ‖x − y‖², ott-jax) and energy (no critic)
   --conv_forms times every image configuration with lax's convolutions too. The image steps'
   data are a fixed set of uniform random pixels on the device (IMAGE_POOL_BATCHES batches), each
   step's batch picked by random indices, as the image experiments draw from their data sets:
@@ -51,13 +53,15 @@ import optax
 from absl import flags
 
 from experiments.configs.benchmark import IMAGE_CONFIGS, MLP_SIZES
-from gdiv import cli, sharding, sweeps, training
+from gdiv import cli, divergences, sharding, sweeps, training
 from gdiv.data import GaussianMixture, ring
 from gdiv.models import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, RealNVP
 from gdiv.workdir import Workdir
 
 FLAGS = flags.FLAGS
-CONFIGS = ("toy", "mid", "flow", "image", "image28", "image32")
+# The toy step under other objectives: the critic's (WGAN-GP, n_critic 1) against distances between batches.
+TOY_OBJECTIVES = {"toy_wgan_gp": "wasserstein_gp", "toy_sinkhorn": "sinkhorn", "toy_energy": "energy"}
+CONFIGS = ("toy", "mid", "flow", "image", "image28", "image32", *TOY_OBJECTIVES)
 
 
 IMAGE_POOL_BATCHES = 16  # the image steps' data set, in batches (PyTorch's side pre-draws its batches too)
@@ -80,7 +84,8 @@ def define_flags():
   flags.DEFINE_integer("cpu_devices", os.cpu_count(),
                        "On CPU, devices to expose (one per core) for the vmapped seeds to split over.",
                        lower_bound=1)
-  flags.DEFINE_bool("compare_torch", False, "Also time the same GAN steps (all but flow) in PyTorch.")
+  flags.DEFINE_bool("compare_torch", False, "Also time the same GAN steps (toy, mid and the image ones) in "
+                    "PyTorch.")
   flags.DEFINE_bool("conv_forms", False, "Also time the image steps with every convolution as lax's "
                     "convolution (gdiv.models.convolution: form='lax').")
   flags.DEFINE_string("workdir", "runs/benchmark", "Output directory.")
@@ -95,11 +100,12 @@ class Problem(NamedTuple):
   dim: int
 
 
-def _gan(hidden: int, batch_size: int) -> Problem:
+def _gan(hidden: int, batch_size: int, divergence: str = "js") -> Problem:
   data = ring()
+  critic = MLPCritic((hidden,) * 3, "relu") if divergences.get(divergence).needs_critic else None
   trainer = training.make_trainer(
-      MLPGenerator(dim=2, hidden=(hidden,) * 3), "js", critic=MLPCritic((hidden,) * 3, "relu"),
-      model_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3))
+      MLPGenerator(dim=2, hidden=(hidden,) * 3), divergence, critic=critic,
+      model_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3) if critic else None)
   return Problem(trainer, lambda k: data.sample(k, batch_size), batch_size, 2)
 
 
@@ -107,6 +113,8 @@ def problem(name: str, form: str | None = None) -> Problem:
   """The configuration `name`; `form` sets how the image steps' convolutions run (None: by size)."""
   if name in MLP_SIZES:
     return _gan(*MLP_SIZES[name])
+  if name in TOY_OBJECTIVES:
+    return _gan(*MLP_SIZES["toy"], TOY_OBJECTIVES[name])
   if name == "flow":
     means = np.random.default_rng(0).normal(size=(4, 64))
     data = GaussianMixture.create(np.full(4, 0.25), means, np.full((4, 64), 0.5))
@@ -253,7 +261,7 @@ def main(argv):
     rows[name]["matmul_fraction"] = rows[name]["gflops"] / matmul
     if FLAGS.conv_forms and name in IMAGE_CONFIGS:
       rows[name]["lax_conv_steps_per_sec"] = lax_conv_steps_per_sec(name, FLAGS.steps_per_call, FLAGS.calls)
-    if FLAGS.compare_torch and name != "flow":
+    if FLAGS.compare_torch and name != "flow" and name not in TOY_OBJECTIVES:
       rows[name].update(benchmark_torch.compare(name, FLAGS.steps_per_call, FLAGS.calls))
     workdir.log_metrics({"config": name, **rows[name]})
   workdir.write_results(rows, results_table(rows, matmul, device, torch_matmul))

@@ -51,7 +51,7 @@ from gdiv import cli, divergences, study, training
 from gdiv.data import GaussianMixture
 from gdiv.evaluation import (best_gaussian_fit, f_divergence_to_gaussian, integration_grid,
                              variational_divergence)
-from gdiv.fitting import (EVAL_BATCHES, LOWER_BOUND_SLACK_SE, IsotropicGaussian, build_trainer,
+from gdiv.fitting import (BATCH_FIT_POINTS, EVAL_BATCHES, LOWER_BOUND_SLACK_SE, IsotropicGaussian, build_trainer,
                           compare_with_best_fit, compare_with_distance_fit, distance_study_divergences,
                           divergence_names, options_note, train_fit)
 from gdiv.models import MLPCritic
@@ -140,7 +140,8 @@ def distance_table(rows: dict, config: dict) -> str:
       "through its critic (gradient penalty 10). (μ*, σ*) minimise the population distance (W1, W2², "
       "energy by quadrature against the mixture's CDF and quantile function; S_ε between "
       "256 quantile points of P and of Q in float64; MMD² in closed form at the median heuristic's fixed "
-      "point) by Nelder–Mead; (μ_B, σ_B) minimise the mean loss over 64 fixed pairs of batches of "
+      "point) by Nelder–Mead; (μ_B, σ_B) minimise the mean loss over "
+      f"{max(64, BATCH_FIT_POINTS // config['batch_size'])} fixed pairs of batches of "
       f"{config['batch_size']} (common random numbers), where training with that batch can settle: for "
       "the unbiased energy and mmd it is (μ*, σ*) up to Monte Carlo error, for minibatch transport the "
       "bias is the gap between the two.", "",

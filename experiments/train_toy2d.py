@@ -44,7 +44,7 @@ DATASETS = ("ring", "grid")
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
 SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
-             *training.stabilisers())
+             *training.stabilisers(), "sinkhorn_epsilon")
 
 
 # The smallest run ({workdir}: where it writes) and flags it must refuse, with the words the

@@ -273,6 +273,7 @@ def distance_study_divergences() -> list[str]:
   return ["wasserstein_gp", *DISTANCE_ORACLES]
 
 
+BATCH_FIT_POINTS = 16_384  # points of each side in the Monte Carlo expected-minibatch-loss fit
 # The population divergence each one's training minimises, by name (gdiv.evaluation.exact).
 DISTANCE_ORACLES = ("energy", "mmd", "sinkhorn", "sliced_wasserstein", "wasserstein_1d")
 
@@ -306,11 +307,13 @@ def _population_distance(name: str, mixture: GaussianMixture, fields: dict):
 
 
 def compare_with_distance_fit(divergence_name: str, mixture: GaussianMixture, fit: dict, *,
-                              fields: dict, batch_size: int, seed: int, pairs: int = 64) -> dict:
+                              fields: dict, batch_size: int, seed: int, pairs: int | None = None) -> dict:
   """A 1-D fit under a distance beside the population distance's best fit (μ*, σ*) and, for a
   distance between batches, the minimiser (μ_B, σ_B) of its expected minibatch loss at the training
   batch size (evaluation.expected_batch_fit, from μ*, σ*); the value of the population distance at
-  the fit and at μ*, σ*. A study's row."""
+  the fit and at μ*, σ*. A study's row. pairs: Monte Carlo pairs of batches (None: BATCH_FIT_POINTS
+  points of each side, at least 64 pairs)."""
+  pairs = pairs or max(64, BATCH_FIT_POINTS // batch_size)
   best_fit, value_at = _population_distance(divergence_name, mixture, fields)
   best_mu, best_sigma, best_value = best_fit()
   mu, sigma = float(fit["mu"][0]), fit["sigma"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import ml_collections
+import numpy as np
 
 from gdiv import divergences, models, training
 from gdiv.data import DIGITS_SHAPE
@@ -33,9 +34,10 @@ def unsupported_reason(model_name: str, divergence_name: str) -> str | None:
   """Why the pair is impossible in principle (the trainer's own error), or None."""
   config = ml_collections.ConfigDict({"model": model_name})
   divergence = divergences.get(divergence_name)
+  model = make_model(config)
   try:
-    training.check_pairing(make_model(config), divergence,
-                           make_critic(config) if divergence.needs_critic else None)
+    training.check_pairing(model, divergence, make_critic(config) if divergence.needs_critic else None)
+    training.check_divergence_data(divergence, np.zeros((1, model.dim)))  # wasserstein_1d: 1-D data only
   except ValueError as e:
     return str(e)
   return None

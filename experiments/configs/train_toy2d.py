@@ -46,6 +46,10 @@ def get_config() -> ml_collections.ConfigDict:
   for field in penalties.FIELDS:  # every other registered penalty field (gdiv.training.penalties); 0: off
     if field not in config:
       config[field] = 0.0
+  # Distances between batches (gdiv.divergences.transport); None: the divergence's own default.
+  config.sinkhorn_epsilon = config_dict.placeholder(float)  # sinkhorn's absolute ε (default 0.1)
+  config.transport_power = config_dict.placeholder(int)  # p of the cost ‖x − y‖^p, 1 or 2 (default 2)
+  config.projections = config_dict.placeholder(int)  # sliced_wasserstein's directions per batch (default 64)
   # Optimisation: Adam for both players.
   config.learning_rate = 2e-4
   config.critic_learning_rate = 2e-4

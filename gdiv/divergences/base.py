@@ -71,9 +71,11 @@ def optional_member(divergence, name: str):
 
 def configured(divergence, fields):
   """The divergence with the attributes its `config_fields` name set from `fields` (a config, or
-  gdiv.training.Fields with a sweep's traced values) where they have them; itself when none."""
+  gdiv.training.Fields with a sweep's traced values) where they have them and are not None (None:
+  the divergence's own default); itself when none."""
   names = optional_member(divergence, "config_fields") or {}
-  chosen = {attribute: fields[field] for field, attribute in names.items() if field in fields}
+  chosen = {attribute: fields[field] for field, attribute in names.items()
+            if field in fields and fields[field] is not None}
   return dataclasses.replace(divergence, **chosen) if chosen else divergence
 
 

@@ -24,8 +24,7 @@ def get(name: str) -> Divergence:
     return _REGISTRY[name]
   except KeyError:
     raise ValueError(f"Unknown divergence {name!r}{did_you_mean(name, names())}; known divergences: {', '.join(names())}. "
-                     "Register a new one with gdiv.divergences.register (on the command line: --import=FILE_OR_MODULE "
-                     "that registers it).") from None
+                     "Register one with gdiv.divergences.register (command line: --import=FILE that does).") from None
 
 
 def names() -> list[str]:

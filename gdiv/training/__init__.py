@@ -25,12 +25,12 @@ from gdiv.training.penalties import Penalty
 from gdiv.training.schemes import SCHEMES, Scheme, alternating, simultaneous
 from gdiv.training.settings import config_options, critic_options, recipe_fields, scheme_of, stabilisers
 from gdiv.training.state import Trainer, TrainState, apply_with_state, split_variables
-from gdiv.training.trainer import check_pairing, default_penalties, make_trainer
+from gdiv.training.trainer import check_divergence_data, check_pairing, default_penalties, make_trainer
 
 __all__ = [
     "AveragedState", "Fields", "GENERATOR_LOSSES", "NegativeData", "Penalty", "SCHEDULES",
     "SCHEMES", "Scheme", "TrainState", "Trainer", "alternating", "apply_with_state", "averaged",
-    "bounded", "check_finite", "check_pairing", "config_options", "critic_options",
+    "bounded", "check_divergence_data", "check_finite", "check_pairing", "config_options", "critic_options",
     "default_penalties", "evaluated_params", "is_set", "make_train_loop", "make_trainer",
     "optimizer_from_config", "penalties", "recipe_fields", "scheme_of", "simultaneous",
     "split_variables", "stabilisers", "trainer_from_config",
