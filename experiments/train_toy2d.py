@@ -40,8 +40,10 @@ from gdiv.workdir import Workdir
 FLAGS = flags.FLAGS
 DEFAULT_CONFIG = "experiments/configs/train_toy2d.py"
 DATASETS = ("ring", "grid")
-# Fields that may change when a run resumes (extending a run is fine; changing its model is not).
-RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every")
+# Fields that may change when a run resumes: extending a run is fine, and the others change no number
+# it computes (resume is bitwise); changing its model is not.
+RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every",
+                     "checkpoint_every")
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
 SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
              *training.stabilisers(), "sinkhorn_epsilon")

@@ -324,7 +324,7 @@ def run_study_from_flags(**overrides) -> None:
   only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))
   workdir = Workdir(FLAGS.workdir)
   record = {"config_file": filename, "config": config.to_dict(), "points": points}
-  workdir.check_config(record, may_differ=("config_file",))
+  workdir.check_config(record, may_differ=("config_file", "config.checkpoint_every"))
   workdir.write_config(record)
   logging.info("sweep: %d points × %d seeds in %d groups (%d compiled programs)", len(resolved),
                config.seeds, len(groups), len(groups))

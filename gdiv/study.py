@@ -186,8 +186,9 @@ class Progress:
     now = time.perf_counter()
     if now - self.last >= PROGRESS_EVERY_S or self.done == self.total:
       rate = self.trained / max(now - self.start, 1e-9)
-      logging.info("sweep: %d/%d points done; %s; %.0f run-steps/s, ETA %.0f s", self.points_done,
-                   self.total_points, what, rate, (self.total - self.done) / max(rate, 1e-9))
+      eta = f"ETA {(self.total - self.done) / rate:.0f} s" if rate > 0 else "no steps trained yet"
+      logging.info("sweep: %d/%d points done; %s; %.0f run-steps/s, %s", self.points_done,
+                   self.total_points, what, rate, eta)
       self.last = now
 
 

@@ -120,10 +120,15 @@ def test_a_study_registered_in_a_users_file_runs_through_import_without_a_fork(t
   from entry_points import in_process
   path = tmp_path / "my_study.py"
   path.write_text(STUDY_PLUGIN)
-  finished = in_process("sweep", [f"--import={path}", "--config=experiments/configs/toy2d_seeds.py",
-                                  "--config.experiment=user_toy2d", "--config.seeds=1", "--config.steps=20",
-                                  "--config.log_every=10", "--config.checkpoint_every=20",
-                                  "--config.eval_samples=100", f"--workdir={tmp_path / 'run'}"])
+  argv = [f"--import={path}", "--config=experiments/configs/toy2d_seeds.py", "--config.experiment=user_toy2d",
+          "--config.seeds=1", "--config.steps=20", "--config.log_every=10", "--config.eval_samples=100",
+          f"--workdir={tmp_path / 'run'}"]
+  finished = in_process("sweep", [*argv, "--config.checkpoint_every=20"])
   assert finished.returncode == 0, finished.stderr[-3000:]
   results = json.loads((tmp_path / "run" / "results.json").read_text())
   assert list(results["points"][0]["summary"]) == ["modes_seen"]  # its own evaluation, nothing else
+  # a rerun may checkpoint more often (no number changes), not train longer
+  assert in_process("sweep", [*argv, "--config.checkpoint_every=10"]).returncode == 0
+  assert json.loads((tmp_path / "run" / "results.json").read_text())["points"] == results["points"]
+  longer = in_process("sweep", [*argv, "--config.checkpoint_every=10", "--config.steps=40"])
+  assert longer.returncode == 1 and "(config.steps: 20 → 40)" in longer.stderr, longer.stderr[-2000:]

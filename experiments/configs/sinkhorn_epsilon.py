@@ -30,6 +30,7 @@ def get_config():
   config = mode_collapse.get_config("cpu")
   config.steps = STEPS
   config.transport_power = 1
+  config.checkpoint_every = 1000  # a kill loses at most 1,000 steps of a group
   return config
 
 
