@@ -61,9 +61,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   digits(config)  # unknown data sets, missing files and wrong shapes are named here
   if not isinstance(config.channels, int) or config.channels < 1:
     raise ValueError(f"config.channels must be a positive integer (3 for Stacked MNIST); got {config.channels!r}.")
-  if not divergences.get(config.divergence).needs_critic:
-    raise ValueError(f"config.divergence={config.divergence!r} has no critic; a GAN needs one "
-                     "(js, hinge, wasserstein_gp, ...).")
+  if divergences.get(config.divergence).needs_log_prob:
+    raise ValueError(f"config.divergence={config.divergence!r} needs the model's density, and Stacked MNIST "
+                     "trains an implicit generator: choose a critic-based divergence (js, hinge, "
+                     "wasserstein_gp, ...) or a distance between batches (energy, sinkhorn, mmd).")
   if config.critic not in CRITICS:
     raise ValueError(f"config.critic={config.critic!r}: choose dcgan (ConvCritic) or sngan (SNGAN's standard CNN).")
   if not config.sngan_width > 0:

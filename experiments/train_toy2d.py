@@ -35,7 +35,7 @@ from gdiv.data import GaussianMixture, grid, ring
 from gdiv.evaluation import mode_metrics
 from gdiv.models import MLPCritic, MLPGenerator
 from gdiv.runner import check_schedule, run_training
-from gdiv.workdir import Workdir
+from gdiv.workdir import RESUMABLE_EVERYWHERE, Workdir
 
 FLAGS = flags.FLAGS
 DEFAULT_CONFIG = "experiments/configs/train_toy2d.py"
@@ -43,7 +43,7 @@ DATASETS = ("ring", "grid")
 # Fields that may change when a run resumes: extending a run is fine, and the others change no number
 # it computes (resume is bitwise); changing its model is not.
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_samples", "data_parallel", "sample_figure_every",
-                     "checkpoint_every")
+                     *RESUMABLE_EVERYWHERE)
 # Fields that keep shapes: one vmapped program trains runs that differ in them (gdiv.study).
 SWEEPABLE = ("learning_rate", "critic_learning_rate", "beta1", "beta2", "gradient_penalty",
              *training.stabilisers(), "sinkhorn_epsilon")

@@ -23,7 +23,7 @@ from ml_collections import config_flags
 
 from gdiv import figures, plugins, sharding, study, training
 from gdiv.checkpoints import CheckpointError
-from gdiv.workdir import Workdir
+from gdiv.workdir import RESUMABLE_EVERYWHERE, Workdir
 
 USAGE_HINT = "Pass --helpshort or --helpfull to see help on flags."
 FLAGS = flags.FLAGS
@@ -324,7 +324,7 @@ def run_study_from_flags(**overrides) -> None:
   only = None if FLAGS.groups is None else _group_indices(FLAGS.groups, len(groups))
   workdir = Workdir(FLAGS.workdir)
   record = {"config_file": filename, "config": config.to_dict(), "points": points}
-  workdir.check_config(record, may_differ=("config_file", "config.checkpoint_every"))
+  workdir.check_config(record, may_differ=("config_file", *(f"config.{f}" for f in RESUMABLE_EVERYWHERE)))
   workdir.write_config(record)
   logging.info("sweep: %d points × %d seeds in %d groups (%d compiled programs)", len(resolved),
                config.seeds, len(groups), len(groups))

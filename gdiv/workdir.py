@@ -27,6 +27,9 @@ from gdiv import plugins
 from gdiv.sharding import is_writer
 
 OFF = (0, None, False, "constant")  # a config field's values that turn its option off
+# Config fields any resumed run or study may change: when checkpoints are written changes no number
+# (resume is bitwise from any checkpoint). An entry point adds its own (a lone run's logging).
+RESUMABLE_EVERYWHERE = ("checkpoint_every",)
 
 def _jsonable(value: Any) -> Any:
   if isinstance(value, dict):

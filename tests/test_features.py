@@ -112,3 +112,15 @@ def test_stacked_mnist_rows_choose_dcgans_critic_or_sngans_at_the_protocols_widt
   config.update({"critic": "resnet", "dataset": "mnist_sample"})  # the paper's MNIST files are not here
   with pytest.raises(ValueError, match="config.critic='resnet': choose dcgan"):
     stacked_mnist.validate(config)
+
+
+def test_stacked_mnist_trains_with_distances_between_batches_and_refuses_a_likelihood():
+  from experiments import stacked_mnist
+  from experiments.configs.stacked_mnist_transport import get_config
+  config = get_config("cpu")
+  config.update({"divergence": "sinkhorn", "sinkhorn_epsilon": 10.0})
+  assert stacked_mnist.make_trainer(config).divergence.epsilon == 10.0  # the config's ε reaches the loss
+  stacked_mnist.validate(config)
+  config.divergence = "mle"
+  with pytest.raises(ValueError, match="'mle' needs the model's density.*energy, sinkhorn, mmd"):
+    stacked_mnist.validate(config)

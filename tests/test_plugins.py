@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from gdiv import divergences, models, plugins
+from gdiv import divergences, models, plugins, study
 
 PLUGIN = textwrap.dedent('''
     """A user's divergence and model family."""
@@ -53,6 +53,15 @@ PLUGIN = textwrap.dedent('''
 
 def _run(*args, cwd=None):
   return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture(autouse=True)
+def registries_as_they_were(monkeypatch):
+  """What a test's plugins register stays in that test: the next test in this process (an
+  unknown-name message listing every registered divergence) sees gdiv's own names only."""
+  for module, name in ((divergences.registry, "_REGISTRY"), (models, "_FAMILIES"), (study, "_EXPERIMENTS"),
+                       (plugins, "_LOADED")):
+    monkeypatch.setattr(module, name, dict(getattr(module, name)))
 
 
 @pytest.fixture

@@ -183,7 +183,8 @@ STUDY_CONFIGS = ["toy2d_sweep.py", "toy2d_seeds.py", "mode_collapse.py:cpu", "mo
                  "mode_collapse_calibration.py", "mode_collapse_beyond.py", "fit_gaussian_mixture.py",
                  "quality_matrix.py", "flow_gan.py", "flow_gan_calibration.py", "toy2d_seeds.py:cpu",
                  "flow_gan_row.py", "nda.py", "nda_flow.py", "pairing.py", "mode_collapse_stabilised.py:cpu",
-                 "quality_matrix.py:recipes", "stacked_mnist.py:cpu", "sinkhorn_epsilon.py"]
+                 "quality_matrix.py:recipes", "stacked_mnist.py:cpu", "sinkhorn_epsilon.py",
+                 "stacked_mnist_transport.py:cpu"]
 
 
 def test_every_config_file_is_an_experiment_config_or_a_listed_study():
