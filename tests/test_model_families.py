@@ -15,11 +15,15 @@ from gdiv.models.critics import normalised
 
 
 def _init_perturbed(model, scale=0.3, seed=0):
-  """Parameters moved away from the identity initialisation, so the checks have teeth."""
-  params = model.init(jax.random.key(seed), jax.random.key(seed + 1), 2, method=model.sample)
-  leaves, tree = jax.tree.flatten(params)
-  keys = jax.random.split(jax.random.key(seed + 2), len(leaves))
-  return jax.tree.unflatten(tree, [x + scale * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)])
+  """Parameters moved away from the identity initialisation, so the checks have teeth (one compiled
+  program, not one per operation)."""
+  @jax.jit
+  def perturbed(key):
+    params = model.init(key, jax.random.fold_in(key, 1), 2, method=model.sample)
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(jax.random.fold_in(key, 2), len(leaves))
+    return jax.tree.unflatten(tree, [x + scale * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)])
+  return perturbed(jax.random.key(seed))
 
 
 def test_registry_lists_the_families_and_rejects_unknown_names():
@@ -34,21 +38,23 @@ def test_flow_log_prob_matches_change_of_variables_with_autodiff_jacobian(image_
   params = _init_perturbed(flow)
   x = jax.random.normal(jax.random.key(5), (6, 4))
   inverse = lambda v: flow.apply(params, v[None], method=flow.inverse)[0][0]
-  expected = [np.sum(scipy.stats.norm.logpdf(np.asarray(inverse(v))))
-              + np.linalg.slogdet(np.asarray(jax.jacfwd(inverse)(v)))[1] for v in x]
-  np.testing.assert_allclose(flow.apply(params, x, method=flow.log_prob), expected, rtol=1e-9)
+  z, jacobians = jax.jit(jax.vmap(lambda v: (inverse(v), jax.jacfwd(inverse)(v))))(x)  # per point
+  expected = [np.sum(scipy.stats.norm.logpdf(np.asarray(z_i))) + np.linalg.slogdet(np.asarray(j))[1]
+              for z_i, j in zip(z, jacobians)]
+  np.testing.assert_allclose(jax.jit(lambda x: flow.apply(params, x, method=flow.log_prob))(x), expected, rtol=1e-9)
 
 
 def test_flow_sample_then_inverse_round_trips():
   flow = models.get("flow")(dim=3, num_layers=6, hidden=(32,))
   params = _init_perturbed(flow, scale=0.1)  # larger weights make the inverse ill-conditioned in float32
   z = jax.random.normal(jax.random.key(3), (100, 3))
-  x, log_det = flow.apply(params, z, method=flow.forward)
-  z_back, inverse_log_det = flow.apply(params, x, method=flow.inverse)
+  x, log_det = jax.jit(lambda z: flow.apply(params, z, method=flow.forward))(z)
+  z_back, inverse_log_det = jax.jit(lambda x: flow.apply(params, x, method=flow.inverse))(x)
   np.testing.assert_allclose(z_back, z, atol=1e-4)
   np.testing.assert_allclose(inverse_log_det, -log_det, atol=1e-4)
   base = jnp.sum(jax.scipy.stats.norm.logpdf(z), axis=1)  # log q(x) = log N(z) - log|det ∂x/∂z|
-  np.testing.assert_allclose(flow.apply(params, x, method=flow.log_prob), base - log_det, atol=1e-4)
+  np.testing.assert_allclose(jax.jit(lambda x: flow.apply(params, x, method=flow.log_prob))(x), base - log_det,
+                             atol=1e-4)
 
 
 def test_flow_rejects_one_dimensional_data():
@@ -73,10 +79,10 @@ def test_made_log_prob_matches_the_density_of_its_sampler(float64):
   params = _init_perturbed(made)
   sampler = lambda eps: made.apply(params, jax.random.key(0), 1, method=lambda m, k, n: _sample_from(m, eps))
   eps = jax.random.normal(jax.random.key(4), (4, 3))
-  for e in eps:
-    x = sampler(e)
-    expected = np.sum(scipy.stats.norm.logpdf(np.asarray(e))) - np.linalg.slogdet(np.asarray(jax.jacfwd(sampler)(e)))[1]
-    np.testing.assert_allclose(made.apply(params, x[None], method=made.log_prob)[0], expected, rtol=1e-9)
+  x, jacobians = jax.jit(jax.vmap(lambda e: (sampler(e), jax.jacfwd(sampler)(e))))(eps)  # per ε
+  expected = [np.sum(scipy.stats.norm.logpdf(np.asarray(e))) - np.linalg.slogdet(np.asarray(j))[1]
+              for e, j in zip(eps, jacobians)]
+  np.testing.assert_allclose(jax.jit(lambda x: made.apply(params, x, method=made.log_prob))(x), expected, rtol=1e-9)
 
 
 def _sample_from(made_module, eps):
@@ -222,11 +228,11 @@ def test_packing_puts_m_samples_side_by_side_and_needs_divisible_batches():
 def test_conv_generator_and_critic_on_digit_shaped_images():
   from gdiv.models import ConvCritic
   generator = models.get("conv_generator")(dim=64)
-  params = generator.init(jax.random.key(0), jax.random.key(1), 2, method=generator.sample)
-  x = generator.apply(params, jax.random.key(2), 6, method=generator.sample)
+  params = jax.jit(lambda k: generator.init(jax.random.key(0), k, 2, method=generator.sample))(jax.random.key(1))
+  x = jax.jit(lambda p, k: generator.apply(p, k, 6, method=generator.sample))(params, jax.random.key(2))
   assert x.shape == (6, 64) and bool(jnp.all((x > 0) & (x < 1)))
   critic = ConvCritic((8, 8), spectral_norm=True, pack=2)
-  assert critic.apply(critic.init(jax.random.key(0), x), x).shape == (3,)
+  assert jax.jit(lambda x: critic.apply(critic.init(jax.random.key(0), x), x))(x).shape == (3,)
   with pytest.raises(ValueError, match=r"expects flattened images of shape \(batch, 64\); got \(6, 8, 8\)"):
     critic.init(jax.random.key(0), x.reshape(6, 8, 8))
   with pytest.raises(ValueError, match="sides divisible by 4"):
@@ -303,19 +309,20 @@ def test_convolutions_as_matmuls_equal_lax_convolutions_and_their_gradients(op, 
 def test_conv_models_compute_the_same_in_every_form():
   from gdiv.models import ConvCritic, ConvGenerator, convolution
   by = {form: ConvGenerator(dim=64, form=form) for form in (*convolution.FORMS, None)}
-  params = by["lax"].init(jax.random.key(0), jax.random.key(1), 2, method=by["lax"].sample)
+  params = jax.jit(lambda k: by["lax"].init(jax.random.key(0), k, 2, method=by["lax"].sample))(jax.random.key(1))
   flax_layers = nn.ConvTranspose(32, (4, 4), strides=(2, 2), padding="SAME").init(
       jax.random.key(5), jnp.zeros((1, 2, 2, 64)))  # gdiv's ConvTranspose initialises as Flax's
   ours = convolution.ConvTranspose(32, (4, 4), (2, 2)).init(jax.random.key(5), jnp.zeros((1, 2, 2, 64)))
   assert all(jax.tree.leaves(jax.tree.map(lambda a, b: bool(jnp.all(a == b)), flax_layers, ours)))
-  samples = {form: g.apply(params, jax.random.key(2), 16, method=g.sample) for form, g in by.items()}
+  samples = {form: jax.jit(lambda p, k, g=g: g.apply(p, k, 16, method=g.sample))(params, jax.random.key(2))
+             for form, g in by.items()}
   for form in by:
     np.testing.assert_allclose(samples[form], samples["lax"], atol=1e-5, err_msg=form)
   critics = {form: ConvCritic((8, 8), form=form) for form in convolution.FORMS}
-  critic_params = critics["lax"].init(jax.random.key(3), samples["lax"])
-  for form, critic in critics.items():
-    np.testing.assert_allclose(critic.apply(critic_params, samples["lax"]),
-                               critics["lax"].apply(critic_params, samples["lax"]), atol=1e-5, err_msg=form)
+  critic_params = jax.jit(critics["lax"].init)(jax.random.key(3), samples["lax"])
+  values = {form: jax.jit(critic.apply)(critic_params, samples["lax"]) for form, critic in critics.items()}
+  for form in critics:
+    np.testing.assert_allclose(values[form], values["lax"], atol=1e-5, err_msg=form)
 
 
 def test_an_unknown_convolution_form_is_a_clear_error():
